@@ -1,0 +1,2 @@
+//! vouch
+fn main() {}

@@ -1,0 +1,63 @@
+//! Project automation, run as `cargo xtask <command>` (alias in `.cargo/config.toml`).
+//!
+//! * `cargo xtask fixtures [--check]`: write (or compare) the generated fixtures under
+//!   `testdata/generated/`.
+//! * `cargo xtask bench blob`: vouch against `openssl dgst` on large files and folders.
+//! * `cargo xtask tidy`: the workspace invariants of `docs/architecture.md`.
+#![expect(clippy::print_stdout, reason = "xtask is a command-line program")]
+#![expect(clippy::print_stderr, reason = "xtask is a command-line program")]
+
+mod bench;
+mod fixtures;
+mod tidy;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "vouch project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write the deterministic fixtures under testdata/generated/.
+    Fixtures {
+        /// Compare instead of writing; fail if anything is stale.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run a benchmark against the peer implementation and print ratios.
+    Bench {
+        #[command(subcommand)]
+        which: bench::Which,
+    },
+    /// Check the workspace invariants (pure crates, no printing outside the CLI, provenance).
+    Tidy,
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Fixtures { check } => {
+            let mode = if check {
+                fixtures::Mode::Check
+            } else {
+                fixtures::Mode::Write
+            };
+            fixtures::generate(&project_root(), mode)
+        }
+        Command::Bench { which } => bench::run(&project_root(), &which),
+        Command::Tidy => tidy::check(&project_root()),
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+fn project_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map_or(manifest_dir.clone(), std::path::Path::to_path_buf)
+}
