@@ -99,13 +99,18 @@ mod tests {
 
     #[test]
     fn bad_base64_is_an_error_naming_the_label() {
-        let err = pem_blocks(b"-----BEGIN PUBLIC KEY-----\n!!!\n-----END PUBLIC KEY-----").unwrap_err();
+        let err =
+            pem_blocks(b"-----BEGIN PUBLIC KEY-----\n!!!\n-----END PUBLIC KEY-----").unwrap_err();
         assert!(matches!(err, Error::PemBody { label } if label == "PUBLIC KEY"));
     }
 
     #[test]
     fn unterminated_or_binary_input_has_no_blocks() {
-        assert!(pem_blocks(b"-----BEGIN PUBLIC KEY-----\nAAEC").unwrap().is_empty());
+        assert!(
+            pem_blocks(b"-----BEGIN PUBLIC KEY-----\nAAEC")
+                .unwrap()
+                .is_empty()
+        );
         assert!(pem_blocks(&[0x30, 0x82, 0xff, 0x00]).unwrap().is_empty());
         assert!(pem_blocks(b"-----BEGIN ").unwrap().is_empty());
     }

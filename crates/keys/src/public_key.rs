@@ -266,12 +266,12 @@ fn material_from_spki(spki: &SubjectPublicKeyInfoRef<'_>) -> Result<Material> {
     let point = spki.subject_public_key.raw_bytes();
     match spki.algorithm.oid {
         ID_EC_PUBLIC_KEY => {
-            let curve = spki
-                .algorithm
-                .parameters_oid()
-                .map_err(|_| Error::UnsupportedAlgorithm {
-                    what: "EC key without a named curve".to_owned(),
-                })?;
+            let curve =
+                spki.algorithm
+                    .parameters_oid()
+                    .map_err(|_| Error::UnsupportedAlgorithm {
+                        what: "EC key without a named curve".to_owned(),
+                    })?;
             match curve {
                 SECP256R1 => p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
                     .map(Material::EcdsaP256)
@@ -300,10 +300,11 @@ fn material_from_spki(spki: &SubjectPublicKeyInfoRef<'_>) -> Result<Material> {
                 })
         }
         RSA_ENCRYPTION => {
-            let key = rsa::RsaPublicKey::from_pkcs1_der(point).map_err(|err| Error::InvalidKey {
-                algorithm: "RSA",
-                detail: err.to_string(),
-            })?;
+            let key =
+                rsa::RsaPublicKey::from_pkcs1_der(point).map_err(|err| Error::InvalidKey {
+                    algorithm: "RSA",
+                    detail: err.to_string(),
+                })?;
             check_rsa_size(&key)?;
             Ok(Material::Rsa(key))
         }
