@@ -209,6 +209,12 @@ impl<'k> Shape<'k> {
 
 /// Says what is wrong with bytes that start like a DER SEQUENCE but do not decode.
 fn der_finding(bytes: &[u8]) -> String {
+    if bytes.first() != Some(&0x30) {
+        return format!(
+            "{} bytes that are not a DER SEQUENCE nor a raw signature",
+            bytes.len()
+        );
+    }
     let declared = match bytes.get(1) {
         Some(&len) if len < 0x80 => Some(usize::from(len) + 2),
         Some(&0x81) => bytes.get(2).map(|&len| usize::from(len) + 3),

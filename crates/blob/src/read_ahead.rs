@@ -92,7 +92,9 @@ mod tests {
     }
 
     fn pattern(len: usize) -> Vec<u8> {
-        (0..len).map(|i| u8::try_from(i * 31 % 251).unwrap()).collect()
+        (0..len)
+            .map(|i| u8::try_from(i * 31 % 251).unwrap())
+            .collect()
     }
 
     #[test]

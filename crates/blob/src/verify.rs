@@ -10,7 +10,18 @@ use crate::{Digest, DigestAlgorithm, Error, Result, Signature, SignatureEncoding
 
 /// Proof that a signature verified: what was checked, with which key.
 ///
-/// Only this crate's `verify*` functions create one.
+/// Only this crate's `verify*` functions create one; its fields are private, so a caller
+/// cannot forge a proof:
+///
+/// ```compile_fail
+/// let forged = vouch_blob::VerifiedBlob {
+///     key: vouch_keys::Fingerprint::of_spki_der(b""),
+///     algorithm: vouch_keys::Algorithm::EcdsaP256,
+///     digest: None,
+///     encoding: vouch_blob::SignatureEncoding::Der,
+///     message_len: None,
+/// };
+/// ```
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct VerifiedBlob {

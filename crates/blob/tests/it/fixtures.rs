@@ -1,0 +1,1 @@
+//! Table-driven over testdata/generated: placeholder until the testdata crate lands.
