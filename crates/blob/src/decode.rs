@@ -228,7 +228,8 @@ fn der_finding(bytes: &[u8]) -> String {
             } else {
                 ""
             };
-            format!("{extra} trailing bytes after the DER SEQUENCE{newline}")
+            let plural = if extra == 1 { "" } else { "s" };
+            format!("{extra} trailing byte{plural} after the DER SEQUENCE{newline}")
         }
         Some(total) if bytes.len() < total => format!(
             "the DER SEQUENCE declares {total} bytes but only {} are present (truncated)",

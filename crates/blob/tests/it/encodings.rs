@@ -257,7 +257,7 @@ fn malformed_signatures_say_what_was_found() {
     })
     .collect();
     assert!(
-        findings[0].contains("1 trailing bytes after the DER SEQUENCE (a trailing newline"),
+        findings[0].contains("1 trailing byte after the DER SEQUENCE (a trailing newline"),
         "{}",
         findings[0]
     );
