@@ -2,23 +2,24 @@ use std::fmt;
 
 use vouch_keys::{Algorithm, Fingerprint};
 
-use crate::{DigestAlgorithm, SignatureEncoding};
+use crate::{Digest, DigestAlgorithm, SignatureEncoding};
 
 /// Why a signature was not accepted. Match on the variant; the fields are for messages.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The signature is well-formed but does not verify with this key over this input.
-    #[error(
-        "signature does not verify with {algorithm} key {key} over the {digest} digest of the input"
-    )]
+    #[error("{encoding} signature does not verify with {algorithm} key {key} over {}", over(.digest.as_ref()))]
     SignatureMismatch {
         /// The key tried.
         key: Fingerprint,
         /// Its algorithm.
         algorithm: Algorithm,
-        /// The digest the signature was checked against.
-        digest: DigestAlgorithm,
+        /// The input's digest the signature was checked against; `None` for Ed25519, which
+        /// signs the input itself.
+        digest: Option<Digest>,
+        /// The encoding the signature decoded from.
+        encoding: SignatureEncoding,
     },
     /// The signature bytes are not a signature in any accepted encoding for this key.
     #[error("{0}")]
@@ -78,6 +79,13 @@ impl fmt::Display for Malformed {
         }
         write!(f, ": {}", self.finding)
     }
+}
+
+fn over(digest: Option<&Digest>) -> String {
+    digest.map_or_else(
+        || "the input".to_owned(),
+        |digest| format!("the input's {} digest", digest.algorithm()),
+    )
 }
 
 fn hex_prefix(bytes: &[u8]) -> String {

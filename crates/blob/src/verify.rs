@@ -87,18 +87,18 @@ pub fn verify_reader<R: Read + Send>(
         // (Pure Ed25519) SHA-512(R ‖ A ‖ M) needs the message once, front to back: stream it.
         let mut stream = verifying_key
             .verify_stream(sig)
-            .map_err(|_| mismatch(key, signature.digest()))?;
+            .map_err(|_| mismatch(key, None, encoding))?;
         let len =
             for_each_chunk(reader, |chunk| stream.update(chunk)).map_err(Error::ReadArtifact)?;
         stream
             .finalize_and_verify()
-            .map_err(|_| mismatch(key, signature.digest()))?;
+            .map_err(|_| mismatch(key, None, encoding))?;
         return Ok(proof(key, None, encoding, Some(len)));
     }
     let mut hasher = Hasher::new(signature.digest());
     let len = for_each_chunk(reader, |chunk| hasher.update(chunk)).map_err(Error::ReadArtifact)?;
     let digest = hasher.finish();
-    check_prehash(key, &decoded, &digest)?;
+    check_prehash(key, &decoded, &digest, encoding)?;
     Ok(proof(key, Some(digest), encoding, Some(len)))
 }
 
@@ -128,7 +128,7 @@ pub fn verify_digest(
         });
     }
     let (decoded, encoding) = decode(key, signature)?;
-    check_prehash(key, &decoded, digest)?;
+    check_prehash(key, &decoded, digest, encoding)?;
     Ok(proof(key, Some(digest.clone()), encoding, None))
 }
 
@@ -149,7 +149,7 @@ pub fn find_signing_digest<R: Read + Send>(
     if key.algorithm() == Algorithm::Ed25519 {
         return Ok(None);
     }
-    let (decoded, _) = decode(key, signature)?;
+    let (decoded, encoding) = decode(key, signature)?;
     let mut hashers: Vec<Hasher> = DigestAlgorithm::ALL.into_iter().map(Hasher::new).collect();
     for_each_chunk(reader, |chunk| {
         hashers.iter_mut().for_each(|h| h.update(chunk))
@@ -158,11 +158,16 @@ pub fn find_signing_digest<R: Read + Send>(
     Ok(hashers
         .into_iter()
         .map(Hasher::finish)
-        .find(|digest| check_prehash(key, &decoded, digest).is_ok())
+        .find(|digest| check_prehash(key, &decoded, digest, encoding).is_ok())
         .map(|digest| digest.algorithm()))
 }
 
-fn check_prehash(key: &PublicKey, decoded: &Decoded, digest: &Digest) -> Result<()> {
+fn check_prehash(
+    key: &PublicKey,
+    decoded: &Decoded,
+    digest: &Digest,
+    encoding: SignatureEncoding,
+) -> Result<()> {
     let prehash = digest.as_bytes();
     let verified = match (key.material(), decoded) {
         // High-S signatures are accepted, as openssl accepts them: ECDSA does not forbid them,
@@ -184,7 +189,7 @@ fn check_prehash(key: &PublicKey, decoded: &Decoded, digest: &Digest) -> Result<
     if verified {
         Ok(())
     } else {
-        Err(mismatch(key, digest.algorithm()))
+        Err(mismatch(key, Some(digest.clone()), encoding))
     }
 }
 
@@ -205,11 +210,12 @@ fn verify_rsa(key: &rsa::RsaPublicKey, digest: &Digest, sig: &rsa::pkcs1v15::Sig
     .is_ok()
 }
 
-fn mismatch(key: &PublicKey, digest: DigestAlgorithm) -> Error {
+fn mismatch(key: &PublicKey, digest: Option<Digest>, encoding: SignatureEncoding) -> Error {
     Error::SignatureMismatch {
         key: key.fingerprint(),
         algorithm: key.algorithm(),
         digest,
+        encoding,
     }
 }
 

@@ -1,2 +1,38 @@
-//! vouch
-fn main() {}
+//! `vouch`: verify detached signatures over files with a vendor's public key.
+//!
+//! See `docs/cli.md` for the commands, their output and exit codes.
+
+mod cli;
+mod error;
+mod exit;
+mod input;
+mod output;
+mod verify;
+mod verify_blob;
+mod verify_dir;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Outcome;
+
+fn main() -> ExitCode {
+    // clap prints usage errors itself and exits 2 (0 for --help and --version).
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(outcome) => outcome.into(),
+        Err(err) => {
+            output::error(&err, &error::hints(&err));
+            ExitCode::from(exit::code(&err))
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<Outcome> {
+    match &cli.command {
+        Command::VerifyBlob(args) => verify_blob::run(args),
+        Command::VerifyDir(args) => verify_dir::run(args),
+    }
+}

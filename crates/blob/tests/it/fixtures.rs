@@ -55,8 +55,20 @@ fn every_generated_case_gets_its_verdict() {
                     let digest_id = verified.digest().map(|d| d.algorithm().id());
                     assert_eq!(digest_id, meta.digest.map(|d| d.id()), "{}", case.name);
                 }
-                (Expect::Invalid, Err(Error::SignatureMismatch { key: fp, .. })) => {
+                (
+                    Expect::Invalid,
+                    Err(Error::SignatureMismatch {
+                        key: fp,
+                        digest,
+                        encoding,
+                        ..
+                    }),
+                ) => {
                     assert_eq!(*fp, key.fingerprint());
+                    assert_eq!(encoding.id(), meta.encoding.id(), "{}", case.name);
+                    let expected = (key.algorithm() != Algorithm::Ed25519)
+                        .then(|| Digest::of(signature.digest(), &artifact));
+                    assert_eq!(digest, &expected, "{}", case.name);
                 }
                 (Expect::MalformedSignature, Err(Error::MalformedSignature(_))) => {}
                 (expect, other) => panic!("{}: expected {expect:?}, got {other:?}", case.name),
@@ -113,5 +125,5 @@ fn error_messages_read_as_one_sentence() {
     let key = PublicKey::from_bytes(&case.key_bytes()).unwrap();
     let err = verify(&key, &case.artifact(), &Signature::from_bytes(case.sig())).unwrap_err();
     let message = err.to_string().replace(&key.fingerprint().to_hex(), "[FP]");
-    insta::assert_snapshot!(message, @"signature does not verify with ECDSA P-256 key sha256:[FP] over the SHA-256 digest of the input");
+    insta::assert_snapshot!(message, @"DER signature does not verify with ECDSA P-256 key sha256:[FP] over the input's SHA-256 digest");
 }

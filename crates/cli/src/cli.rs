@@ -1,0 +1,195 @@
+//! Command-line arguments (clap derive). Parsing only; no behaviour.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use vouch_blob::{DigestAlgorithm, SignatureEncoding};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  verified: every signature checked is valid
+  1  not verified: a signature does not verify; for verify-dir also a missing data file, a
+     signature or data file that cannot be checked, no signature at all, or an unsigned file
+     with --require-signed
+  2  bad input or usage: unreadable file, not a public key, malformed signature (verify-blob),
+     bad arguments";
+
+/// Verify detached signatures over files with a vendor's public key.
+///
+/// A drop-in for `openssl dgst -sha256 -verify KEY -signature SIG FILE` that also reads cosign
+/// (base64) and raw r‖s signatures, verifies whole folders in parallel, and says why a file
+/// failed.
+#[derive(Debug, Parser)]
+#[command(name = "vouch", version, after_help = EXIT_CODES, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Verify one file against a detached signature, like `openssl dgst -verify`.
+    ///
+    /// On success prints exactly `Verified OK` and exits 0; if the signature does not verify,
+    /// prints `Verification failure`, says why on stderr and exits 1. Unreadable or malformed
+    /// input (missing file, not a public key, malformed signature) exits 2 without printing a
+    /// verdict.
+    #[command(after_help = EXIT_CODES)]
+    VerifyBlob(VerifyBlobArgs),
+    /// Verify every signed file in a folder, in parallel.
+    ///
+    /// Pairs each `X.sig.bin` and `X.sig` with its data file `X`, or `X.zst` if `X` does not
+    /// exist, and prints one line per signature and per data file without a signature, sorted
+    /// by name, then a count line. Hidden files, subfolders, and signature, key and bundle files
+    /// (`.sig`, `.sig.bin`, `.pub`, `.pem`, `.sigstore.json`, `.bundle`) are never listed as
+    /// unsigned.
+    #[command(after_help = EXIT_CODES)]
+    VerifyDir(VerifyDirArgs),
+}
+
+/// Arguments of `vouch verify-blob`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyBlobArgs {
+    /// Public key, PEM or DER (SubjectPublicKeyInfo), as written by `openssl pkey -pubout` or
+    /// `cosign generate-key-pair`.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: PathBuf,
+
+    /// Detached signature file: DER (openssl), base64 (cosign) or raw r‖s.
+    #[arg(long, value_name = "SIG")]
+    pub(crate) signature: PathBuf,
+
+    /// Signature encoding; `auto` tries DER, then base64, then raw.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = SignatureFormat::Auto)]
+    pub(crate) signature_format: SignatureFormat,
+
+    #[command(flatten)]
+    pub(crate) digest: DigestArg,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArg,
+
+    /// The file to verify, or `-` for standard input.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+}
+
+/// Arguments of `vouch verify-dir`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyDirArgs {
+    /// The folder to verify (its top level only).
+    #[arg(value_name = "DIR")]
+    pub(crate) dir: PathBuf,
+
+    /// Public key, PEM or DER (SubjectPublicKeyInfo).
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: PathBuf,
+
+    /// Treat data files without a signature as failures (exit 1).
+    #[arg(long)]
+    pub(crate) require_signed: bool,
+
+    #[command(flatten)]
+    pub(crate) digest: DigestArg,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArg,
+
+    /// Files verified at the same time [default: number of CPU cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub(crate) jobs: Option<NonZeroUsize>,
+}
+
+/// `--digest`, shared by both commands.
+#[derive(Debug, Args)]
+pub(crate) struct DigestArg {
+    /// Digest the signature was made over, as openssl's `-sha256`/`-sha384`/`-sha512`
+    /// [default: sha256]. Not applicable to Ed25519 keys, which sign the whole file.
+    #[arg(long = "digest", value_enum, value_name = "DIGEST")]
+    pub(crate) value: Option<DigestArgValue>,
+}
+
+impl DigestArg {
+    /// The digest to verify over.
+    pub(crate) fn algorithm(&self) -> DigestAlgorithm {
+        self.value
+            .map_or(DigestAlgorithm::Sha256, DigestAlgorithm::from)
+    }
+}
+
+/// `--output`, shared by both commands.
+#[derive(Debug, Args)]
+pub(crate) struct OutputArg {
+    /// Output on stdout: `text` for people and openssl-compatible scripts, `json` for programs.
+    /// Errors and hints go to stderr either way.
+    #[arg(long = "output", value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
+    pub(crate) format: OutputFormat,
+}
+
+/// Values of `--signature-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SignatureFormat {
+    /// Detect: strict DER, then base64, then raw.
+    Auto,
+    /// ASN.1 DER, as `openssl dgst -sign` writes (ECDSA only).
+    Der,
+    /// Base64 of DER or raw bytes, with or without line breaks, as cosign writes.
+    Base64,
+    /// Raw bytes: ECDSA r‖s (IEEE P1363), Ed25519, or RSA PKCS#1 v1.5.
+    Raw,
+}
+
+impl SignatureFormat {
+    /// The pinned encoding, `None` for auto-detection.
+    pub(crate) fn encoding(self) -> Option<SignatureEncoding> {
+        match self {
+            Self::Auto => None,
+            Self::Der => Some(SignatureEncoding::Der),
+            Self::Base64 => Some(SignatureEncoding::Base64),
+            Self::Raw => Some(SignatureEncoding::Raw),
+        }
+    }
+}
+
+/// Values of `--digest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DigestArgValue {
+    /// SHA-256 (openssl's `-sha256`).
+    Sha256,
+    /// SHA-384 (openssl's `-sha384`).
+    Sha384,
+    /// SHA-512 (openssl's `-sha512`).
+    Sha512,
+}
+
+impl From<DigestArgValue> for DigestAlgorithm {
+    fn from(value: DigestArgValue) -> Self {
+        match value {
+            DigestArgValue::Sha256 => Self::Sha256,
+            DigestArgValue::Sha384 => Self::Sha384,
+            DigestArgValue::Sha512 => Self::Sha512,
+        }
+    }
+}
+
+/// Values of `--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// Human-readable lines; `verify-blob` prints openssl's `Verified OK`.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::Cli;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,233 @@
+//! The CLI's own error types: they add the file a library error is about, and carry what
+//! [`crate::exit`] maps to an exit code and [`hints`] turns into `hint:` lines.
+
+use std::fmt;
+use std::io;
+
+use vouch_blob::{Digest, DigestAlgorithm, SignatureEncoding};
+use vouch_keys::{Algorithm, Fingerprint, KeyFileKind};
+
+/// What a file named on the command line is for, in messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    Key,
+    Signature,
+    Data,
+    Dir,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Key => "the key file",
+            Self::Signature => "the signature file",
+            Self::Data => "the file to verify",
+            Self::Dir => "the folder",
+        })
+    }
+}
+
+/// Input that could not be read or used: exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum InputError {
+    /// Opening or reading a file failed (missing, permissions, a folder).
+    #[error("{path}: cannot read {role}")]
+    Read {
+        path: String,
+        role: Role,
+        #[source]
+        source: io::Error,
+    },
+    /// A file is much larger than any file of its role can be.
+    #[error("{path}: {role} is over {max} bytes, too large to be a {what}")]
+    TooLarge {
+        path: String,
+        role: Role,
+        max: u64,
+        what: &'static str,
+    },
+    /// `--key` is not a usable public key.
+    #[error("{path}")]
+    Key {
+        path: String,
+        #[source]
+        source: vouch_keys::Error,
+    },
+    /// The signature file cannot be decoded for the key.
+    #[error("{path}")]
+    Signature {
+        path: String,
+        #[source]
+        source: vouch_blob::Error,
+    },
+    /// Reading the data failed part-way.
+    #[error("{path}")]
+    Data {
+        path: String,
+        #[source]
+        source: vouch_blob::Error,
+    },
+    /// `--digest` was given for a key that signs no digest.
+    #[error(
+        "--digest {} does not apply to {algorithm} keys, which sign the whole file", digest.id()
+    )]
+    DigestNotApplicable {
+        digest: DigestAlgorithm,
+        algorithm: Algorithm,
+    },
+}
+
+/// Input that was read and checked, and is not verified: exit code 1.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Failure {
+    /// A well-formed signature that does not verify.
+    #[error("{0}")]
+    Mismatch(Mismatch),
+    /// `verify-dir` found nothing to verify.
+    #[error(
+        "no signatures found in {dir} (looked for X.sig.bin and X.sig files next to the data files)"
+    )]
+    NoSignatures { dir: String },
+}
+
+/// Why a well-formed signature does not verify, as far as vouch can tell.
+///
+/// Displayed without the file name or "signature does not verify"; callers add what fits.
+#[derive(Debug, Clone)]
+pub(crate) struct Mismatch {
+    pub(crate) key: Fingerprint,
+    pub(crate) algorithm: Algorithm,
+    /// The digest algorithm the signature was checked over.
+    pub(crate) digest: DigestAlgorithm,
+    /// The input's digest that was checked (`None` for Ed25519, which signs the input itself).
+    pub(crate) computed: Option<Digest>,
+    /// The encoding the signature decoded from.
+    pub(crate) encoding: SignatureEncoding,
+    /// Another digest of the same input that the signature does verify over.
+    pub(crate) signed_over: Option<DigestAlgorithm>,
+    /// Whether the other digests were tried (not possible for standard input).
+    pub(crate) rechecked: bool,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(other) = self.signed_over {
+            return write!(
+                f,
+                "the signature was made over {other} of this file, not {}; pass --digest {}",
+                self.digest,
+                other.id()
+            );
+        }
+        write!(
+            f,
+            "the file was modified after signing, or it was signed with a different key than \
+             {} ({})",
+            self.key, self.algorithm
+        )?;
+        if !self.rechecked && self.algorithm != Algorithm::Ed25519 {
+            write!(
+                f,
+                ", or over another digest than {} (standard input cannot be re-read to check)",
+                self.digest
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Mismatch {
+    /// The mismatch behind `err`, if that is what it is.
+    pub(crate) fn of(err: &anyhow::Error) -> Option<&Self> {
+        err.chain()
+            .find_map(|cause| match cause.downcast_ref::<Failure>() {
+                Some(Failure::Mismatch(mismatch)) => Some(mismatch),
+                _ => None,
+            })
+    }
+}
+
+/// `hint:` lines for an error: what to do next, naming flags and commands.
+///
+/// Libraries say what is wrong; only the CLI knows its flags, so hints live here.
+pub(crate) fn hints(err: &anyhow::Error) -> Vec<String> {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<InputError>())
+        .map_or_else(Vec::new, input_hints)
+}
+
+fn input_hints(err: &InputError) -> Vec<String> {
+    match err {
+        InputError::Key { path, source } => key_hints(path, source),
+        InputError::Signature { source, .. } => signature_hints(source),
+        InputError::TooLarge {
+            role: Role::Signature,
+            ..
+        } => vec!["check that --signature and FILE are not swapped".to_owned()],
+        InputError::TooLarge {
+            role: Role::Key, ..
+        } => {
+            vec!["check that --key names the public key file".to_owned()]
+        }
+        InputError::DigestNotApplicable { .. } => {
+            vec!["leave out --digest for this key".to_owned()]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn key_hints(path: &str, err: &vouch_keys::Error) -> Vec<String> {
+    let vouch_keys::Error::NotAPublicKey { found } = err else {
+        return match err {
+            vouch_keys::Error::Unrecognised { .. } => vec![
+                "vouch reads public keys as PEM (`-----BEGIN PUBLIC KEY-----`) or DER \
+                 SubjectPublicKeyInfo; check that --key names the public key file"
+                    .to_owned(),
+            ],
+            _ => Vec::new(),
+        };
+    };
+    let hint = match found {
+        KeyFileKind::Certificate => {
+            format!("extract its public key with `openssl x509 -pubkey -noout -in {path}`")
+        }
+        KeyFileKind::PrivateKey {
+            format: "cosign encrypted",
+        } => "pass the .pub file written next to it (`cosign generate-key-pair` writes cosign.key \
+              and cosign.pub)"
+            .to_owned(),
+        KeyFileKind::PrivateKey { format: "OpenSSH" } | KeyFileKind::SshPublicKey => format!(
+            "vouch reads PEM or DER public keys; convert this one with \
+             `ssh-keygen -e -m PKCS8 -f {path}`"
+        ),
+        KeyFileKind::PrivateKey { .. } => {
+            format!("pass the public key; derive it with `openssl pkey -pubout -in {path}`")
+        }
+        KeyFileKind::OtherPem { .. } => {
+            "vouch reads PEM `PUBLIC KEY` blocks or DER SubjectPublicKeyInfo".to_owned()
+        }
+        _ => return Vec::new(),
+    };
+    vec![hint]
+}
+
+fn signature_hints(err: &vouch_blob::Error) -> Vec<String> {
+    match err {
+        vouch_blob::Error::MalformedSignature(malformed) => match malformed.pinned {
+            None => vec![
+                "if you know how the signature is encoded, pin it with \
+                 --signature-format der|base64|raw to see why it does not decode"
+                    .to_owned(),
+            ],
+            Some(pinned) => vec![format!(
+                "the encoding is pinned to {} by --signature-format; \
+                 try --signature-format auto",
+                pinned.id()
+            )],
+        },
+        vouch_blob::Error::AlgorithmMismatch { .. } => {
+            vec!["pass --signature-format raw or base64, or leave it out".to_owned()]
+        }
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,324 @@
+//! Everything vouch writes to the terminal: verdict lines and JSON on stdout; errors, hints and
+//! the progress bar on stderr. No other module writes to stdout or stderr.
+//!
+//! The JSON shapes are plain serde structs here, built from library types but separate from
+//! them, so a library refactor cannot silently change what scripts parse.
+
+use std::fs::File;
+use std::io::{self, IsTerminal as _, Read, Write as _};
+use std::path::Path;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
+use serde::Serialize;
+use vouch_blob::{Digest, VerifiedBlob};
+use vouch_keys::PublicKey;
+
+use crate::cli::{VerifyBlobArgs, VerifyDirArgs};
+use crate::error::Mismatch;
+use crate::exit;
+use crate::input;
+use crate::verify_dir::{Entry, Status, Totals};
+
+/// Files above this size get a progress bar, when stderr is a terminal.
+const PROGRESS_MIN_LEN: u64 = 64 << 20;
+
+/// openssl's success line.
+pub(crate) fn verified_ok() -> anyhow::Result<()> {
+    stdout("Verified OK\n")
+}
+
+/// openssl's failure line.
+pub(crate) fn verification_failure() -> anyhow::Result<()> {
+    stdout("Verification failure\n")
+}
+
+/// `error: …` and `hint: …` lines on stderr.
+pub(crate) fn error(err: &anyhow::Error, hints: &[String]) {
+    let mut text = format!("error: {err:#}\n");
+    for hint in hints {
+        text.push_str(&format!("hint: {hint}\n"));
+    }
+    // Nowhere left to report a failure to write to stderr.
+    let _ignored = io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// One JSON document on stdout.
+pub(crate) fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    stdout(&text)
+}
+
+/// `verify-dir`'s lines and count line.
+pub(crate) fn dir_text(
+    entries: &[Entry],
+    totals: Totals,
+    require_signed: bool,
+) -> anyhow::Result<()> {
+    let mut text = String::new();
+    for entry in entries {
+        let name = entry.name();
+        let line = match &entry.status {
+            Status::Valid(_) => format!("{name}: ✅ Signature valid"),
+            Status::Invalid(err) => format!("{name}: ❌ Signature invalid ({err:#})"),
+            Status::MissingData {
+                looked_for: [plain, zst],
+            } => {
+                format!("{name}: ❌ Data file not found (looked for {plain} and {zst})")
+            }
+            Status::Unsigned if require_signed => format!("{name}: ❌ Unsigned"),
+            Status::Unsigned => format!("{name}: ⚠️  Unsigned"),
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text.push_str(&format!(
+        "{} valid, {} invalid, {} missing data, {} unsigned\n",
+        totals.valid, totals.invalid, totals.missing_data, totals.unsigned
+    ));
+    stdout(&text)
+}
+
+/// `file`, wrapped in a progress bar on stderr if it is large and stderr is a terminal.
+pub(crate) fn progress_reader(file: File, path: &Path) -> Box<dyn Read + Send> {
+    let len = file.metadata().map_or(0, |m| m.len());
+    if len <= PROGRESS_MIN_LEN || !io::stderr().is_terminal() {
+        return Box::new(file);
+    }
+    let style = ProgressStyle::with_template(
+        "{msg:.bold} [{wide_bar}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    let name = path.file_name().unwrap_or(path.as_os_str());
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr())
+        .with_style(style)
+        .with_message(name.to_string_lossy().into_owned())
+        .with_finish(ProgressFinish::AndClear);
+    Box::new(bar.wrap_read(file))
+}
+
+fn stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("writing to standard output")
+}
+
+/// `valid`, `invalid` (checked, not valid) or `error` (could not be checked).
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Verdict {
+    Valid,
+    Invalid,
+    Error,
+    /// `verify-dir` only: the signature's data file does not exist.
+    MissingData,
+    /// `verify-dir` only: a data file without a signature.
+    Unsigned,
+}
+
+impl Verdict {
+    fn of<T>(result: &anyhow::Result<T>) -> Self {
+        match result {
+            Ok(_) => Self::Valid,
+            Err(err) if exit::is_not_verified(err) => Self::Invalid,
+            Err(_) => Self::Error,
+        }
+    }
+}
+
+/// `{"algorithm": "sha256", "hex": "…"}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct DigestJson {
+    algorithm: &'static str,
+    hex: String,
+}
+
+impl From<&Digest> for DigestJson {
+    fn from(digest: &Digest) -> Self {
+        Self {
+            algorithm: digest.algorithm().id(),
+            hex: digest.to_hex(),
+        }
+    }
+}
+
+/// `{"file": "…", "algorithm": "ecdsa-p256", "fingerprint": "sha256:…"}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct KeyJson {
+    file: String,
+    algorithm: &'static str,
+    fingerprint: String,
+}
+
+impl KeyJson {
+    fn new(path: &Path, key: &PublicKey) -> Self {
+        Self {
+            file: input::display(path),
+            algorithm: key.algorithm().id(),
+            fingerprint: key.fingerprint().to_string(),
+        }
+    }
+}
+
+/// `{"file": "…", "encoding": "der" | "base64" | "raw" | null}`; the encoding is known once a
+/// signature decoded, whether or not it verified.
+#[derive(Debug, Serialize)]
+pub(crate) struct SignatureJson {
+    file: String,
+    encoding: Option<&'static str>,
+}
+
+/// `verify-blob --output json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct BlobReport {
+    file: String,
+    verdict: Verdict,
+    digest: Option<DigestJson>,
+    key: Option<KeyJson>,
+    signature: SignatureJson,
+    reason: Option<String>,
+}
+
+impl BlobReport {
+    pub(crate) fn new(
+        args: &VerifyBlobArgs,
+        key: Option<&PublicKey>,
+        result: &anyhow::Result<VerifiedBlob>,
+    ) -> Self {
+        let (digest, encoding) = digest_and_encoding(result);
+        Self {
+            file: input::display(&args.file),
+            verdict: Verdict::of(result),
+            digest,
+            key: key.map(|key| KeyJson::new(&args.key, key)),
+            signature: SignatureJson {
+                file: input::display(&args.signature),
+                encoding,
+            },
+            reason: result.as_ref().err().map(|err| format!("{err:#}")),
+        }
+    }
+}
+
+/// `verify-dir --output json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct DirReport {
+    directory: String,
+    key: KeyJson,
+    require_signed: bool,
+    verdict: Verdict,
+    files: Vec<DirFileJson>,
+    totals: TotalsJson,
+}
+
+/// One entry of `verify-dir --output json`; names are relative to the folder.
+#[derive(Debug, Serialize)]
+pub(crate) struct DirFileJson {
+    file: Option<String>,
+    verdict: Verdict,
+    digest: Option<DigestJson>,
+    signature: Option<SignatureJson>,
+    reason: Option<String>,
+}
+
+/// The count line, as JSON.
+#[derive(Debug, Serialize)]
+pub(crate) struct TotalsJson {
+    valid: usize,
+    invalid: usize,
+    missing_data: usize,
+    unsigned: usize,
+}
+
+impl DirReport {
+    pub(crate) fn new(
+        args: &VerifyDirArgs,
+        key: &PublicKey,
+        entries: &[Entry],
+        totals: Totals,
+        require_signed: bool,
+    ) -> Self {
+        Self {
+            directory: input::display(&args.dir),
+            key: KeyJson::new(&args.key, key),
+            require_signed,
+            verdict: if totals.verified(require_signed) {
+                Verdict::Valid
+            } else {
+                Verdict::Invalid
+            },
+            files: entries.iter().map(DirFileJson::new).collect(),
+            totals: TotalsJson {
+                valid: totals.valid,
+                invalid: totals.invalid,
+                missing_data: totals.missing_data,
+                unsigned: totals.unsigned,
+            },
+        }
+    }
+}
+
+impl DirFileJson {
+    fn new(entry: &Entry) -> Self {
+        let no_details = (None, None);
+        let (verdict, (digest, encoding), reason) = match &entry.status {
+            Status::Valid(verified) => (Verdict::Valid, details(verified), None),
+            Status::Invalid(err) => {
+                let verdict = if exit::is_not_verified(err) {
+                    Verdict::Invalid
+                } else {
+                    Verdict::Error
+                };
+                let found = Mismatch::of(err).map_or(no_details, mismatch_details);
+                (verdict, found, Some(format!("{err:#}")))
+            }
+            Status::MissingData {
+                looked_for: [plain, zst],
+            } => (
+                Verdict::MissingData,
+                no_details,
+                Some(format!(
+                    "data file not found (looked for {plain} and {zst})"
+                )),
+            ),
+            Status::Unsigned => (Verdict::Unsigned, no_details, None),
+        };
+        Self {
+            file: entry.data.clone(),
+            verdict,
+            digest,
+            signature: entry.signature.as_ref().map(|file| SignatureJson {
+                file: file.clone(),
+                encoding,
+            }),
+            reason,
+        }
+    }
+}
+
+/// The digest and signature encoding found, for a verified or a mismatching signature.
+fn digest_and_encoding(
+    result: &anyhow::Result<VerifiedBlob>,
+) -> (Option<DigestJson>, Option<&'static str>) {
+    match result {
+        Ok(verified) => details(verified),
+        Err(err) => Mismatch::of(err).map_or((None, None), mismatch_details),
+    }
+}
+
+fn details(verified: &VerifiedBlob) -> (Option<DigestJson>, Option<&'static str>) {
+    (
+        verified.digest().map(DigestJson::from),
+        Some(verified.encoding().id()),
+    )
+}
+
+fn mismatch_details(mismatch: &Mismatch) -> (Option<DigestJson>, Option<&'static str>) {
+    (
+        mismatch.computed.as_ref().map(DigestJson::from),
+        Some(mismatch.encoding.id()),
+    )
+}
