@@ -1,7 +1,8 @@
 //! Reading on a second thread, so that I/O overlaps hashing.
 //!
-//! Hashing runs at about 1.5 GB/s a core with SHA-NI; copying from the page cache or a disk on
-//! the same thread would add its time to the hash's. A reader thread fills a small ring of
+//! Hashing runs at about 1.2 GB/s a core with SHA-NI on the machines we measure
+//! (docs/performance.md); copying from the page cache or a disk on the same thread would add
+//! its time to the hash's. A reader thread fills a small ring of
 //! buffers while the caller's thread consumes them, so memory stays at `IN_FLIGHT × CHUNK`
 //! whatever the input size.
 

@@ -176,7 +176,11 @@ fn every_case_reports_the_same_in_json() {
         if meta.expect == Expect::MalformedSignature {
             // Nothing was decoded, so nothing was hashed.
             assert_eq!(json["digest"], serde_json::Value::Null, "{name}");
-            assert_eq!(json["signature"]["encoding"], serde_json::Value::Null, "{name}");
+            assert_eq!(
+                json["signature"]["encoding"],
+                serde_json::Value::Null,
+                "{name}"
+            );
         } else {
             // Valid or not, the signature decoded and the file was hashed: both are reported,
             // so an invalid file's digest can be compared with a vendor's SHA256SUMS.
@@ -184,17 +188,19 @@ fn every_case_reports_the_same_in_json() {
             match meta.digest {
                 Some(digest) => {
                     assert_eq!(json["digest"]["algorithm"], digest.id(), "{name}");
-                    let hex = vouch_blob::Digest::of(
-                        digest.id().parse().unwrap(),
-                        &case.artifact(),
-                    )
-                    .to_hex();
+                    let hex =
+                        vouch_blob::Digest::of(digest.id().parse().unwrap(), &case.artifact())
+                            .to_hex();
                     assert_eq!(json["digest"]["hex"], hex, "{name}");
                 }
                 None => assert_eq!(json["digest"], serde_json::Value::Null, "{name}"),
             }
         }
-        assert_eq!(json["reason"].is_string(), meta.expect != Expect::Valid, "{name}");
+        assert_eq!(
+            json["reason"].is_string(),
+            meta.expect != Expect::Valid,
+            "{name}"
+        );
         // stderr is the same as with text output.
         let text_out = run(&mut verify_case(&case));
         assert_eq!(out.stderr, text_out.stderr, "{name}");

@@ -1,0 +1,160 @@
+//! Timing: alternating runs of two commands, wall clock around `std::process::Command`, every
+//! run checked for success; peak RSS through `/usr/bin/time -v`.
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+
+/// What a successful run prints on stdout.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Expect {
+    /// Exactly `Verified OK`.
+    VerifiedOk,
+    /// Exactly this many `✅` lines and no `❌` or `⚠` anywhere.
+    AllValid(usize),
+    /// Anything (exit status 0 only).
+    Success,
+}
+
+/// One command to time.
+#[derive(Debug)]
+pub(crate) struct Invocation {
+    pub(crate) program: PathBuf,
+    pub(crate) args: Vec<OsString>,
+    pub(crate) expect: Expect,
+}
+
+impl Invocation {
+    pub(crate) fn new(program: &Path, expect: Expect) -> Self {
+        Self {
+            program: program.to_path_buf(),
+            args: Vec::new(),
+            expect,
+        }
+    }
+
+    #[must_use]
+    pub(crate) fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.args.push(arg.as_ref().to_os_string());
+        self
+    }
+
+    fn describe(&self) -> String {
+        let args: Vec<_> = self.args.iter().map(|a| a.to_string_lossy()).collect();
+        format!("{} {}", self.program.display(), args.join(" "))
+    }
+
+    /// Checks that a run succeeded and printed what a successful verification prints.
+    fn check(&self, out: &Output) -> anyhow::Result<()> {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let ok = out.status.success()
+            && match self.expect {
+                Expect::VerifiedOk => stdout == "Verified OK\n",
+                Expect::AllValid(n) => {
+                    stdout.lines().filter(|l| l.contains('✅')).count() == n
+                        && !stdout.contains('❌')
+                        && !stdout.contains('⚠')
+                }
+                Expect::Success => true,
+            };
+        ensure!(
+            ok,
+            "run failed: {}\n  {}\n  stdout: {}\n  stderr: {}",
+            self.describe(),
+            out.status,
+            stdout.trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        Ok(())
+    }
+
+    /// Runs once; returns the wall-clock time from spawn to exit.
+    fn time_once(&self) -> anyhow::Result<Duration> {
+        let start = Instant::now();
+        let out = Command::new(&self.program)
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("running {}", self.describe()))?;
+        let elapsed = start.elapsed();
+        self.check(&out)?;
+        Ok(elapsed)
+    }
+}
+
+/// Median and minimum of a series of runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stats {
+    pub(crate) median: Duration,
+    pub(crate) min: Duration,
+}
+
+impl Stats {
+    fn of(mut times: Vec<Duration>) -> Self {
+        times.sort();
+        let mid = times.len() / 2;
+        let median = if times.len().is_multiple_of(2) {
+            (times[mid - 1] + times[mid]) / 2
+        } else {
+            times[mid]
+        };
+        Self {
+            median,
+            min: times[0],
+        }
+    }
+
+    /// Throughput in GB/s (10⁹ bytes) at the median time.
+    pub(crate) fn gb_per_s(&self, bytes: u64) -> f64 {
+        bytes as f64 / self.median.as_secs_f64() / 1e9
+    }
+}
+
+/// Times `a` and `b` alternately, `runs` times each, after one untimed run of each.
+pub(crate) fn alternate(
+    a: &Invocation,
+    b: &Invocation,
+    runs: u32,
+) -> anyhow::Result<(Stats, Stats)> {
+    a.time_once()?;
+    b.time_once()?;
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        ta.push(a.time_once()?);
+        tb.push(b.time_once()?);
+    }
+    Ok((Stats::of(ta), Stats::of(tb)))
+}
+
+/// Times one command `runs` times.
+pub(crate) fn repeat(a: &Invocation, runs: u32) -> anyhow::Result<Stats> {
+    a.time_once()?;
+    let times = (0..runs)
+        .map(|_| a.time_once())
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Stats::of(times))
+}
+
+/// Peak resident set size in KiB, from `/usr/bin/time -v`.
+pub(crate) fn peak_rss_kib(time: &Path, inv: &Invocation) -> anyhow::Result<u64> {
+    let out = Command::new(time)
+        .arg("-v")
+        .arg(&inv.program)
+        .args(&inv.args)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {} -v", time.display()))?;
+    inv.check(&out)?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for line in stderr.lines() {
+        if let Some(value) = line
+            .trim()
+            .strip_prefix("Maximum resident set size (kbytes):")
+        {
+            return value.trim().parse().context("parsing the peak RSS");
+        }
+    }
+    bail!("no `Maximum resident set size` in the output of /usr/bin/time -v:\n{stderr}")
+}
