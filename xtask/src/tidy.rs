@@ -10,8 +10,11 @@ use std::process::Command;
 use anyhow::{Context as _, bail};
 
 /// Library crates: synchronous, pure, quiet.
-const PURE_CRATES: [(&str, &str); 2] =
-    [("vouch-keys", "crates/keys"), ("vouch-blob", "crates/blob")];
+const PURE_CRATES: [(&str, &str); 3] = [
+    ("vouch-keys", "crates/keys"),
+    ("vouch-blob", "crates/blob"),
+    ("vouch-sigstore", "crates/sigstore"),
+];
 
 /// Crates a pure library must not depend on (runtime, HTTP stack, OpenSSL).
 const FORBIDDEN_IN_PURE: [&str; 6] = [

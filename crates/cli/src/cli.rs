@@ -12,8 +12,12 @@ Exit codes:
   1  not verified: a signature does not verify; for verify-dir also a missing data file, a
      signature or data file that cannot be checked, no signature at all, or an unsigned file
      with --require-signed
-  2  bad input or usage: unreadable file, not a public key, malformed signature (verify-blob),
-     bad arguments";
+  2  bad input or usage: unreadable file, not a public key, malformed signature or bundle,
+     bad arguments
+  With --bundle, a bundle that does not verify exits with its reason:
+  3  identity mismatch            4  transparency-log entry missing
+  5  transparency-log proof invalid   6  certificate not valid at signing time
+  7  certificate not trusted (chain or SCT)   8  timestamp invalid";
 
 /// Verify detached signatures over files with a vendor's public key.
 ///
@@ -53,12 +57,20 @@ pub(crate) enum Command {
 pub(crate) struct VerifyBlobArgs {
     /// Public key, PEM or DER (SubjectPublicKeyInfo), as written by `openssl pkey -pubout` or
     /// `cosign generate-key-pair`.
-    #[arg(long, value_name = "KEY")]
-    pub(crate) key: PathBuf,
+    #[arg(long, value_name = "KEY", required_unless_present_any = ["bundle"])]
+    pub(crate) key: Option<PathBuf>,
 
     /// Detached signature file: DER (openssl), base64 (cosign) or raw r‖s.
-    #[arg(long, value_name = "SIG")]
-    pub(crate) signature: PathBuf,
+    #[arg(
+        long,
+        value_name = "SIG",
+        required_unless_present = "bundle",
+        conflicts_with = "bundle"
+    )]
+    pub(crate) signature: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) sigstore: BundleArgs,
 
     /// Signature encoding; `auto` tries DER, then base64, then raw.
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = SignatureFormat::Auto)]
@@ -73,6 +85,51 @@ pub(crate) struct VerifyBlobArgs {
     /// The file to verify, or `-` for standard input.
     #[arg(value_name = "FILE")]
     pub(crate) file: PathBuf,
+}
+
+/// `verify-blob --bundle`: Sigstore and legacy cosign bundles, cosign's flag names.
+#[derive(Debug, Args)]
+pub(crate) struct BundleArgs {
+    /// Sigstore bundle (v0.1–v0.3, `.sigstore.json`) or legacy cosign bundle to verify FILE
+    /// with, instead of --signature. Verified offline against the trust root.
+    #[arg(long, value_name = "BUNDLE")]
+    pub(crate) bundle: Option<PathBuf>,
+
+    /// Keyless: the signer identity (certificate email or URI SAN) that must match exactly.
+    #[arg(long, value_name = "IDENTITY", requires = "bundle", conflicts_with_all = ["key", "certificate_identity_regexp"])]
+    pub(crate) certificate_identity: Option<String>,
+
+    /// Keyless: a regular expression the signer identity must match, anchored at both ends
+    /// (unlike cosign's: add `.*` yourself to match a prefix or suffix).
+    #[arg(
+        long,
+        value_name = "REGEX",
+        requires = "bundle",
+        conflicts_with = "key"
+    )]
+    pub(crate) certificate_identity_regexp: Option<String>,
+
+    /// Keyless: the OIDC issuer that must have vouched for the identity, exactly.
+    #[arg(long, value_name = "ISSUER", requires = "bundle", conflicts_with_all = ["key", "certificate_oidc_issuer_regexp"])]
+    pub(crate) certificate_oidc_issuer: Option<String>,
+
+    /// Keyless: a regular expression the OIDC issuer must match, anchored at both ends.
+    #[arg(
+        long,
+        value_name = "REGEX",
+        requires = "bundle",
+        conflicts_with = "key"
+    )]
+    pub(crate) certificate_oidc_issuer_regexp: Option<String>,
+
+    /// A `trusted_root.json` to use instead of the embedded Sigstore production root.
+    #[arg(long, value_name = "FILE", requires = "bundle")]
+    pub(crate) trusted_root: Option<PathBuf>,
+
+    /// Accept a bundle without a transparency-log entry and skip log verification. Nobody can
+    /// then audit that the signature was ever published: use only for keys you control.
+    #[arg(long, requires = "bundle")]
+    pub(crate) insecure_ignore_tlog: bool,
 }
 
 /// Arguments of `vouch verify-dir`.

@@ -14,6 +14,8 @@ pub(crate) enum Role {
     Signature,
     Data,
     Dir,
+    Bundle,
+    TrustRoot,
 }
 
 impl fmt::Display for Role {
@@ -22,6 +24,8 @@ impl fmt::Display for Role {
             Self::Key => "the key file",
             Self::Signature => "the signature file",
             Self::Data => "the file to verify",
+            Self::Bundle => "the bundle file",
+            Self::TrustRoot => "the trusted root file",
             Self::Dir => "the folder",
         })
     }
@@ -66,6 +70,23 @@ pub(crate) enum InputError {
         path: String,
         #[source]
         source: vouch_blob::Error,
+    },
+    /// Flags that do not fit together, beyond what clap checks.
+    #[error("{message}")]
+    Usage { message: String },
+    /// A bundle file that cannot be read as a bundle.
+    #[error("{path}")]
+    Bundle {
+        path: String,
+        #[source]
+        source: vouch_sigstore::Error,
+    },
+    /// A `--trusted-root` that is not a usable trusted root.
+    #[error("{path}")]
+    TrustRoot {
+        path: String,
+        #[source]
+        source: vouch_sigstore::Error,
     },
     /// `--digest` was given for a key that signs no digest.
     #[error(
@@ -151,9 +172,44 @@ impl Mismatch {
 ///
 /// Libraries say what is wrong; only the CLI knows its flags, so hints live here.
 pub(crate) fn hints(err: &anyhow::Error) -> Vec<String> {
-    err.chain()
+    if let Some(input) = err
+        .chain()
         .find_map(|cause| cause.downcast_ref::<InputError>())
-        .map_or_else(Vec::new, input_hints)
+    {
+        return input_hints(input);
+    }
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<vouch_sigstore::Error>())
+        .map_or_else(Vec::new, bundle_hints)
+}
+
+fn bundle_hints(err: &vouch_sigstore::Error) -> Vec<String> {
+    use vouch_sigstore::Error as E;
+    let hint = match err {
+        E::LogEntryMissing => {
+            "the bundle was made without a transparency-log upload (e.g. cosign \
+             --tlog-upload=false); if you accept unpublished signatures from this key, pass \
+             --insecure-ignore-tlog"
+        }
+        E::MaterialMismatch {
+            found: "a certificate",
+            ..
+        } => {
+            "this bundle is keyless: verify it with --certificate-identity[-regexp] and \
+             --certificate-oidc-issuer[-regexp] instead of --key"
+        }
+        E::MaterialMismatch { .. } => "this bundle is signed with a key: pass it with --key",
+        E::IdentityMismatch { .. } => {
+            "check --certificate-identity and --certificate-oidc-issuer; vouch's *-regexp flags \
+             are anchored at both ends, so add `.*` to match a prefix or suffix"
+        }
+        E::UntrustedRoot { .. } | E::LogProofInvalid { .. } | E::TimestampInvalid { .. } => {
+            "if the bundle comes from a private Sigstore instance, pass its trusted root with \
+             --trusted-root"
+        }
+        _ => return Vec::new(),
+    };
+    vec![hint.to_owned()]
 }
 
 fn input_hints(err: &InputError) -> Vec<String> {

@@ -13,6 +13,18 @@ pub(crate) const VERIFIED: u8 = 0;
 pub(crate) const NOT_VERIFIED: u8 = 1;
 /// Input could not be read or used, or the command line is wrong.
 pub(crate) const BAD_INPUT: u8 = 2;
+/// `--bundle`: the certificate is for another identity or issuer.
+pub(crate) const IDENTITY_MISMATCH: u8 = 3;
+/// `--bundle`: no transparency-log entry, and --insecure-ignore-tlog not given.
+pub(crate) const LOG_ENTRY_MISSING: u8 = 4;
+/// `--bundle`: the log entry or its proofs do not verify, or describe another signature.
+pub(crate) const LOG_PROOF_INVALID: u8 = 5;
+/// `--bundle`: the certificate was not valid when the signature was logged or stamped.
+pub(crate) const CERTIFICATE_EXPIRED: u8 = 6;
+/// `--bundle`: the certificate does not chain to the trust root (or its SCT is invalid).
+pub(crate) const UNTRUSTED_ROOT: u8 = 7;
+/// `--bundle`: an RFC 3161 timestamp does not verify.
+pub(crate) const TIMESTAMP_INVALID: u8 = 8;
 
 /// What a command concluded, when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +54,9 @@ pub(crate) fn code(err: &anyhow::Error) -> u8 {
         if cause.is::<InputError>() || cause.is::<vouch_keys::Error>() || cause.is::<io::Error>() {
             return BAD_INPUT;
         }
+        if let Some(err) = cause.downcast_ref::<vouch_sigstore::Error>() {
+            return bundle_code(err);
+        }
         if let Some(err) = cause.downcast_ref::<vouch_blob::Error>() {
             return match err {
                 vouch_blob::Error::SignatureMismatch { .. } => NOT_VERIFIED,
@@ -52,9 +67,24 @@ pub(crate) fn code(err: &anyhow::Error) -> u8 {
     BAD_INPUT
 }
 
+/// The exit code for a bundle that was checked and not accepted, by reason.
+fn bundle_code(err: &vouch_sigstore::Error) -> u8 {
+    use vouch_sigstore::Error as E;
+    match err {
+        E::SignatureInvalid { .. } | E::MaterialMismatch { .. } => NOT_VERIFIED,
+        E::IdentityMismatch { .. } => IDENTITY_MISMATCH,
+        E::LogEntryMissing => LOG_ENTRY_MISSING,
+        E::LogProofInvalid { .. } => LOG_PROOF_INVALID,
+        E::CertificateExpired { .. } => CERTIFICATE_EXPIRED,
+        E::UntrustedRoot { .. } => UNTRUSTED_ROOT,
+        E::TimestampInvalid { .. } => TIMESTAMP_INVALID,
+        _ => BAD_INPUT,
+    }
+}
+
 /// Whether an error means "checked, and not verified" rather than "could not check".
 pub(crate) fn is_not_verified(err: &anyhow::Error) -> bool {
-    code(err) == NOT_VERIFIED
+    code(err) != BAD_INPUT
 }
 
 #[cfg(test)]

@@ -69,7 +69,7 @@ pub(crate) fn open_data(path: &Path) -> Result<File, InputError> {
     })
 }
 
-fn read_small(
+pub(crate) fn read_small(
     path: &Path,
     role: Role,
     max: u64,

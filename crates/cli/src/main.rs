@@ -9,6 +9,7 @@ mod input;
 mod output;
 mod verify;
 mod verify_blob;
+mod verify_bundle;
 mod verify_dir;
 
 use std::process::ExitCode;

@@ -185,6 +185,8 @@ pub(crate) struct BlobReport {
 impl BlobReport {
     pub(crate) fn new(
         args: &VerifyBlobArgs,
+        key_path: &Path,
+        signature_path: &Path,
         key: Option<&PublicKey>,
         result: &anyhow::Result<VerifiedBlob>,
     ) -> Self {
@@ -193,11 +195,67 @@ impl BlobReport {
             file: input::display(&args.file),
             verdict: Verdict::of(result),
             digest,
-            key: key.map(|key| KeyJson::new(&args.key, key)),
+            key: key.map(|key| KeyJson::new(key_path, key)),
             signature: SignatureJson {
-                file: input::display(&args.signature),
+                file: input::display(signature_path),
                 encoding,
             },
+            reason: result.as_ref().err().map(|err| format!("{err:#}")),
+        }
+    }
+}
+
+/// `verify-blob --bundle … --output json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct BundleReport {
+    file: String,
+    verdict: Verdict,
+    /// The exit code, so scripts reading JSON see the same reason.
+    exit_code: u8,
+    bundle: BundleJson,
+    key: Option<String>,
+    identity: Option<String>,
+    issuer: Option<String>,
+    log_index: Option<u64>,
+    integrated_time: Option<i64>,
+    verified_timestamps: Vec<i64>,
+    tlog_verified: bool,
+    reason: Option<String>,
+}
+
+/// `{"file": "…", "format": "…"}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct BundleJson {
+    file: String,
+    format: Option<String>,
+}
+
+impl BundleReport {
+    pub(crate) fn new(
+        args: &VerifyBlobArgs,
+        bundle_path: &Path,
+        result: &anyhow::Result<vouch_sigstore::VerifiedBundle>,
+    ) -> Self {
+        let verified = result.as_ref().ok();
+        Self {
+            file: input::display(&args.file),
+            verdict: Verdict::of(result),
+            exit_code: result.as_ref().map_or_else(exit::code, |_| exit::VERIFIED),
+            bundle: BundleJson {
+                file: input::display(bundle_path),
+                format: verified.map(|v| v.format().to_string()),
+            },
+            key: verified
+                .and_then(|v| v.key_fingerprint())
+                .map(|f| f.to_string()),
+            identity: verified.and_then(|v| v.identity().map(str::to_owned)),
+            issuer: verified.and_then(|v| v.issuer().map(str::to_owned)),
+            log_index: verified.and_then(vouch_sigstore::VerifiedBundle::log_index),
+            integrated_time: verified.and_then(vouch_sigstore::VerifiedBundle::integrated_time),
+            verified_timestamps: verified
+                .map(|v| v.verified_timestamps().to_vec())
+                .unwrap_or_default(),
+            tlog_verified: verified.is_some_and(vouch_sigstore::VerifiedBundle::tlog_verified),
             reason: result.as_ref().err().map(|err| format!("{err:#}")),
         }
     }

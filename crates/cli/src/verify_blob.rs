@@ -1,10 +1,12 @@
 //! `vouch verify-blob`: one file, one signature, openssl-compatible output.
 
+use std::path::Path;
+
 use vouch_blob::VerifiedBlob;
 use vouch_keys::PublicKey;
 
 use crate::cli::{OutputFormat, VerifyBlobArgs};
-use crate::error::Failure;
+use crate::error::{Failure, InputError};
 use crate::exit::{self, Outcome};
 use crate::input;
 use crate::output::{self, BlobReport};
@@ -12,31 +14,52 @@ use crate::verify::{self, Data, Progress};
 
 /// Runs the command. Prints the verdict on stdout; the caller prints the error, if any.
 pub(crate) fn run(args: &VerifyBlobArgs) -> anyhow::Result<Outcome> {
+    if let Some(bundle) = &args.sigstore.bundle {
+        return crate::verify_bundle::run(args, bundle);
+    }
+    // clap requires both without --bundle.
+    let (Some(key_path), Some(signature_path)) = (&args.key, &args.signature) else {
+        return Err(InputError::Usage {
+            message: "verify-blob needs --key and --signature, or --bundle".to_owned(),
+        }
+        .into());
+    };
     let mut key = None;
-    let result = check(args, &mut key);
+    let result = check(args, key_path, signature_path, &mut key);
     match args.output.format {
         OutputFormat::Text => match &result {
             Ok(_) => output::verified_ok()?,
             Err(err) if exit::is_not_verified(err) => output::verification_failure()?,
             Err(_) => {}
         },
-        OutputFormat::Json => output::json(&BlobReport::new(args, key.as_ref(), &result))?,
+        OutputFormat::Json => output::json(&BlobReport::new(
+            args,
+            key_path,
+            signature_path,
+            key.as_ref(),
+            &result,
+        ))?,
     }
     result.map(|_| Outcome::Verified)
 }
 
 /// Reads the key, then the signature, then streams the data. `key` is filled in as soon as
 /// it is parsed, so the report can show it whatever happens next.
-fn check(args: &VerifyBlobArgs, key: &mut Option<PublicKey>) -> anyhow::Result<VerifiedBlob> {
-    let key = key.insert(input::read_key(&args.key)?);
+fn check(
+    args: &VerifyBlobArgs,
+    key_path: &Path,
+    signature_path: &Path,
+    key: &mut Option<PublicKey>,
+) -> anyhow::Result<VerifiedBlob> {
+    let key = key.insert(input::read_key(key_path)?);
     input::check_digest_applies(key, args.digest.value.map(Into::into))?;
     let signature = input::read_signature(
-        &args.signature,
+        signature_path,
         args.signature_format.encoding(),
         args.digest.algorithm(),
     )?;
     let data = Data::from_arg(&args.file);
-    verify::verify_data(key, &signature, &args.signature, data, Progress::IfLarge).map_err(|err| {
+    verify::verify_data(key, &signature, signature_path, data, Progress::IfLarge).map_err(|err| {
         // The other errors name their file already; a mismatch is about the data file.
         if err.is::<Failure>() {
             err.context(format!("{}: signature does not verify", data.display()))

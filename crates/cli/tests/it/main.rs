@@ -1,5 +1,12 @@
 //! End-to-end tests of the `vouch` binary. One test binary, one module per area.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly, outside #[test] functions too"
+)]
 
 mod openssl_interop;
+mod sigstore_conformance;
 mod verify_blob;
 mod verify_dir;

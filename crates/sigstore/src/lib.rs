@@ -1,0 +1,28 @@
+//! Verify Sigstore bundles offline: signed with a key or keylessly, with their
+//! transparency-log proofs and timestamps checked against trust material you hold.
+//!
+//! * Sigstore bundles v0.1, v0.2 and v0.3 (`messageSignature` and `dsseEnvelope`), and legacy
+//!   cosign blob bundles (`{"base64Signature","cert","rekorBundle"}`), converted to v0.1.
+//! * Key policies ([`Policy::key`]) and keyless identities ([`Policy::identity`]), exact or by
+//!   anchored regular expression ([`Matcher::regex`]).
+//! * The public-good production trust root is embedded ([`TrustRoot::production`]); nothing
+//!   is ever fetched. A transparency-log entry is required unless the policy says
+//!   [`Policy::insecure_ignore_tlog`].
+//!
+//! The cryptographic checks are sigstore-verify's (sigstore-rust), built without its TUF
+//! client: see `docs/dependencies.md` for why, and for what this crate adds.
+//!
+//! The crate is synchronous and does no I/O other than through the caller's `Read`.
+
+mod bundle;
+mod error;
+mod policy;
+mod trust_root;
+mod verify;
+
+// Public API
+pub use bundle::{Bundle, BundleFormat};
+pub use error::{Error, Result};
+pub use policy::{Matcher, Policy, Signer};
+pub use trust_root::TrustRoot;
+pub use verify::{VerifiedBundle, Verifier};

@@ -1,0 +1,39 @@
+use crate::{Error, Result};
+
+/// The public-good production root, compiled in: see `data/PROVENANCE.md`.
+const PRODUCTION: &str = include_str!("../data/production-trusted-root.json");
+
+/// Trust material: Fulcio CAs, Rekor and CT log keys, timestamp authorities, with their
+/// validity periods (a Sigstore `trusted_root.json`).
+#[derive(Debug)]
+pub struct TrustRoot {
+    inner: sigstore_trust_root::TrustedRoot,
+}
+
+impl TrustRoot {
+    /// The Sigstore public-good production root embedded in this crate. No network access.
+    ///
+    /// # Errors
+    ///
+    /// Never in practice; [`Error::InvalidTrustRoot`] if the embedded file were damaged.
+    pub fn production() -> Result<Self> {
+        Self::from_json(PRODUCTION)
+    }
+
+    /// A `trusted_root.json` (a private Sigstore instance, or a newer production root).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTrustRoot`] if it does not parse.
+    pub fn from_json(json: &str) -> Result<Self> {
+        sigstore_trust_root::TrustedRoot::from_json(json)
+            .map(|inner| Self { inner })
+            .map_err(|err| Error::InvalidTrustRoot {
+                detail: err.to_string(),
+            })
+    }
+
+    pub(crate) fn inner(&self) -> &sigstore_trust_root::TrustedRoot {
+        &self.inner
+    }
+}

@@ -1,0 +1,192 @@
+use std::io::Read;
+
+use sigstore_types::DerPublicKey;
+use vouch_keys::Fingerprint;
+
+use crate::{Bundle, BundleFormat, Error, Policy, Result, Signer, TrustRoot};
+
+/// Checks bundles against one trust root. Build once, verify many; `Send + Sync`.
+pub struct Verifier {
+    inner: sigstore_verify::Verifier,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").finish_non_exhaustive()
+    }
+}
+
+/// Proof that a bundle verified, and what it showed.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct VerifiedBundle {
+    format: BundleFormat,
+    key: Option<Fingerprint>,
+    identity: Option<String>,
+    issuer: Option<String>,
+    log_index: Option<u64>,
+    integrated_time: Option<i64>,
+    timestamps: Vec<i64>,
+    tlog_verified: bool,
+}
+
+impl VerifiedBundle {
+    /// The bundle format read.
+    pub fn format(&self) -> &BundleFormat {
+        &self.format
+    }
+    /// The key that verified (key policies).
+    pub fn key_fingerprint(&self) -> Option<Fingerprint> {
+        self.key
+    }
+    /// The certificate's identity (keyless).
+    pub fn identity(&self) -> Option<&str> {
+        self.identity.as_deref()
+    }
+    /// The certificate's OIDC issuer (keyless).
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+    /// The transparency-log entry's index.
+    pub fn log_index(&self) -> Option<u64> {
+        self.log_index
+    }
+    /// The log's integrated time, Unix seconds.
+    pub fn integrated_time(&self) -> Option<i64> {
+        self.integrated_time
+    }
+    /// Every verified time (log and RFC 3161 timestamps), Unix seconds.
+    pub fn verified_timestamps(&self) -> &[i64] {
+        &self.timestamps
+    }
+    /// Whether a transparency-log entry was verified (false only with
+    /// [`Policy::insecure_ignore_tlog`]).
+    pub fn tlog_verified(&self) -> bool {
+        self.tlog_verified
+    }
+}
+
+impl Verifier {
+    /// Prepares the trust root's keys and certificate authorities.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTrustRoot`] if its keys or certificates are unusable.
+    pub fn new(root: &TrustRoot) -> Result<Self> {
+        sigstore_verify::Verifier::new(root.inner())
+            .map(|inner| Self { inner })
+            .map_err(|err| Error::InvalidTrustRoot {
+                detail: err.to_string(),
+            })
+    }
+
+    /// Verifies `bundle` over everything `reader` yields, for `policy`.
+    ///
+    /// Steps: (1) a log entry is present when the policy requires one; (2) the bundle's signer
+    /// kind matches the policy's; (3) sigstore-verify checks timestamps, the certificate chain
+    /// and SCT (keyless), the log entry and its proofs, and the signature; (4) regex identities
+    /// are matched against the certificate's identity and issuer.
+    ///
+    /// # Errors
+    ///
+    /// A verdict variant (see [`Error::is_verdict`]) if the bundle does not verify for the
+    /// policy; [`Error::ReadArtifact`] if reading fails.
+    pub fn verify_reader<R: Read>(
+        &self,
+        reader: R,
+        bundle: &Bundle,
+        policy: &Policy,
+    ) -> Result<VerifiedBundle> {
+        // (1)
+        if policy.require_tlog && bundle.tlog_entry_count() == 0 {
+            return Err(Error::LogEntryMissing);
+        }
+        // (2), (3)
+        let result = match &policy.signer {
+            Signer::Key(key) => {
+                if bundle.has_certificate() {
+                    return Err(Error::MaterialMismatch {
+                        expected: "a key",
+                        found: "a certificate",
+                    });
+                }
+                let mut sigstore_policy = sigstore_verify::PublicKeyVerificationPolicy::new(
+                    DerPublicKey::new(key.spki_der().to_vec()),
+                );
+                if !policy.require_tlog {
+                    sigstore_policy = sigstore_policy.skip_tlog_unsafe();
+                }
+                self.inner
+                    .verify_reader(reader, &bundle.inner, &sigstore_policy)
+            }
+            Signer::Identity { identity, issuer } => {
+                if !bundle.has_certificate() {
+                    return Err(Error::MaterialMismatch {
+                        expected: "a certificate",
+                        found: "a key",
+                    });
+                }
+                let mut sigstore_policy = match (identity, issuer) {
+                    (crate::Matcher::Exact(identity), crate::Matcher::Exact(issuer)) => {
+                        sigstore_verify::VerificationPolicy::new(identity.clone(), issuer.clone())
+                    }
+                    // Regexes are matched in (4), on the verified certificate.
+                    _ => sigstore_verify::VerificationPolicy::any_identity(),
+                };
+                if !policy.require_tlog {
+                    sigstore_policy = sigstore_policy.skip_tlog_unsafe();
+                }
+                self.inner
+                    .verify_reader(reader, &bundle.inner, &sigstore_policy)
+            }
+        }
+        .map_err(|err| match (Error::from_sigstore(err), &policy.signer) {
+            (Error::IdentityMismatch { found, .. }, Signer::Identity { identity, issuer }) => {
+                Error::IdentityMismatch {
+                    expected: format!("identity {identity} from issuer {issuer}"),
+                    found,
+                }
+            }
+            (other, _) => other,
+        })?;
+        let found_identity = result.identity().map(|san| san.as_str().to_owned());
+        let found_issuer = result.issuer().map(str::to_owned);
+        // (4)
+        if let Signer::Identity { identity, issuer } = &policy.signer {
+            let identity_ok = found_identity
+                .as_deref()
+                .is_some_and(|found| identity.matches(found));
+            let issuer_ok = found_issuer
+                .as_deref()
+                .is_some_and(|found| issuer.matches(found));
+            if !identity_ok || !issuer_ok {
+                return Err(Error::IdentityMismatch {
+                    expected: format!("identity {identity} from issuer {issuer}"),
+                    found: format!(
+                        "identity `{}` from issuer `{}`",
+                        found_identity.as_deref().unwrap_or("(none)"),
+                        found_issuer.as_deref().unwrap_or("(none)")
+                    ),
+                });
+            }
+        }
+        let entry = bundle.inner.verification_material.tlog_entries.first();
+        Ok(VerifiedBundle {
+            format: bundle.format().clone(),
+            key: match &policy.signer {
+                Signer::Key(key) => Some(key.fingerprint()),
+                Signer::Identity { .. } => None,
+            },
+            identity: found_identity,
+            issuer: found_issuer,
+            log_index: entry.map(|e| e.log_index.get()),
+            integrated_time: result.integrated_time().map(|t| t.as_second()),
+            timestamps: result
+                .verified_timestamps()
+                .iter()
+                .map(|t| t.as_second())
+                .collect(),
+            tlog_verified: result.tlog_verified(),
+        })
+    }
+}
