@@ -43,6 +43,14 @@ pub(crate) fn error(err: &anyhow::Error, hints: &[String]) {
     let _ignored = io::stderr().lock().write_all(text.as_bytes());
 }
 
+/// A `warning:` line on stderr, for something the user asked for that weakens a check.
+pub(crate) fn warning(text: &str) {
+    // Nowhere left to report a failure to write to stderr.
+    let _ignored = io::stderr()
+        .lock()
+        .write_all(format!("warning: {text}\n").as_bytes());
+}
+
 /// One JSON document on stdout.
 pub(crate) fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     let mut text = serde_json::to_string_pretty(value)?;

@@ -18,6 +18,12 @@ const MAX_TRUSTED_ROOT_LEN: u64 = 16 << 20;
 
 /// Runs `verify-blob --bundle`. Prints the verdict on stdout; the caller prints the error.
 pub(crate) fn run(args: &VerifyBlobArgs, bundle_path: &Path) -> anyhow::Result<Outcome> {
+    if args.sigstore.insecure_ignore_tlog {
+        output::warning(
+            "--insecure-ignore-tlog: the transparency log is not checked, and a bundle without \
+             a log entry is accepted; nothing shows this signature was ever published",
+        );
+    }
     let result = check(args, bundle_path);
     match args.output.format {
         OutputFormat::Text => match &result {
@@ -58,7 +64,7 @@ fn check(args: &VerifyBlobArgs, bundle_path: &Path) -> anyhow::Result<VerifiedBu
         source,
     })?;
     let data = Data::from_arg(&args.file);
-    let reader: Box<dyn Read> = match data {
+    let reader: Box<dyn Read + Send> = match data {
         Data::Stdin => Box::new(io::stdin()),
         Data::File(path) => Box::new(input::open_data(path)?),
     };

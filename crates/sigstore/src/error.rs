@@ -127,6 +127,13 @@ impl Error {
             E::Certificate(Cert::Expired { .. } | Cert::NotYetValid { .. }) => {
                 Self::CertificateExpired { detail }
             }
+            // sigstore-verify 0.15.1 reports webpki's validity errors (checked at the log or
+            // timestamp time) only as `ChainInvalid` text; see docs/dependencies.md.
+            E::Certificate(Cert::ChainInvalid(ref chain))
+                if chain.contains("CertExpired") || chain.contains("CertNotValidYet") =>
+            {
+                Self::CertificateExpired { detail }
+            }
             E::Certificate(_) | E::TrustedCertificate(_) => Self::UntrustedRoot { detail },
             E::Timestamp(_) => Self::TimestampInvalid { detail },
             E::ArtifactRead(io) => Self::ReadArtifact(io),

@@ -18,6 +18,7 @@ mod bundle;
 mod error;
 mod policy;
 mod trust_root;
+mod unlogged;
 mod verify;
 
 // Public API

@@ -31,6 +31,20 @@ pub struct VerifiedBundle {
 }
 
 impl VerifiedBundle {
+    /// A key-signed bundle verified without log or timestamp (see `unlogged`).
+    pub(crate) fn unlogged(format: BundleFormat, key: Fingerprint) -> Self {
+        Self {
+            format,
+            key: Some(key),
+            identity: None,
+            issuer: None,
+            log_index: None,
+            integrated_time: None,
+            timestamps: Vec::new(),
+            tlog_verified: false,
+        }
+    }
+
     /// The bundle format read.
     pub fn format(&self) -> &BundleFormat {
         &self.format
@@ -83,7 +97,8 @@ impl Verifier {
     /// Verifies `bundle` over everything `reader` yields, for `policy`.
     ///
     /// Steps: (1) a log entry is present when the policy requires one; (2) the bundle's signer
-    /// kind matches the policy's; (3) sigstore-verify checks timestamps, the certificate chain
+    /// kind matches the policy's (a key-signed bundle with no log entry and no timestamp, under
+    /// `insecure_ignore_tlog`, is checked by vouch-blob: see `unlogged`); (3) sigstore-verify checks timestamps, the certificate chain
     /// and SCT (keyless), the log entry and its proofs, and the signature; (4) regex identities
     /// are matched against the certificate's identity and issuer.
     ///
@@ -91,7 +106,7 @@ impl Verifier {
     ///
     /// A verdict variant (see [`Error::is_verdict`]) if the bundle does not verify for the
     /// policy; [`Error::ReadArtifact`] if reading fails.
-    pub fn verify_reader<R: Read>(
+    pub fn verify_reader<R: Read + Send>(
         &self,
         reader: R,
         bundle: &Bundle,
@@ -109,6 +124,9 @@ impl Verifier {
                         expected: "a key",
                         found: "a certificate",
                     });
+                }
+                if !policy.require_tlog && crate::unlogged::has_no_evidence(bundle) {
+                    return crate::unlogged::verify(reader, bundle, key);
                 }
                 let mut sigstore_policy = sigstore_verify::PublicKeyVerificationPolicy::new(
                     DerPublicKey::new(key.spki_der().to_vec()),

@@ -9,4 +9,5 @@
 mod openssl_interop;
 mod sigstore_conformance;
 mod verify_blob;
+mod verify_bundle;
 mod verify_dir;

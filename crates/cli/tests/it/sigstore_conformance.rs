@@ -81,3 +81,50 @@ fn all_70_bundle_verify_cases() {
         wrong.join("\n")
     );
 }
+
+/// Verification never touches the network: every passing case verifies inside a network
+/// namespace with no interfaces up (`unshare --net`), where any connection attempt fails. A
+/// TUF refresh or Rekor lookup would turn these into failures.
+#[test]
+fn verification_needs_no_network() {
+    let probe = Command::new("unshare")
+        .args(["--net", "--map-root-user", "cat", "/proc/net/route"])
+        .output();
+    let probe = probe.unwrap_or_else(|err| {
+        panic!("this test runs vouch in an empty network namespace and needs `unshare` (Debian package util-linux): {err}")
+    });
+    assert!(
+        probe.status.success(),
+        "`unshare --net --map-root-user` failed (needs root or unprivileged user namespaces): {}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    // No routes at all: nothing can be reached, not even loopback.
+    let routes = String::from_utf8_lossy(&probe.stdout)
+        .lines()
+        .skip(1)
+        .count();
+    assert_eq!(routes, 0, "routes exist in the namespace");
+
+    let suite = vouch_testdata::interop("sigstore-conformance/bundle-verify");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&suite).unwrap() {
+        let dir = entry.unwrap().path();
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        if !dir.is_dir() || name.ends_with("_fail") {
+            continue;
+        }
+        let inner = vouch_for_case(&dir);
+        let mut cmd = Command::new("unshare");
+        cmd.args(["--net", "--map-root-user"])
+            .arg(inner.get_program())
+            .args(inner.get_args());
+        let output = cmd.output().unwrap();
+        assert!(
+            output.status.success() && output.stdout == b"Verified OK\n",
+            "{name} did not verify without network: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 21, "the suite has 21 cases that must verify");
+}
