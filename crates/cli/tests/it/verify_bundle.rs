@@ -308,3 +308,49 @@ fn a_key_signed_bundle_without_a_log_needs_insecure_ignore_tlog() {
     );
     assert_exit(&out, 1, "signature does not verify");
 }
+
+#[test]
+fn legacy_keyless_annotation_verifies_against_the_production_root() {
+    let extracted =
+        vouch_testdata::interop("containers-image-cosign/dir-img-cosign-fulcio-rekor-valid");
+    let annotations: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(extracted.join("annotations.json")).unwrap())
+            .unwrap();
+    let text = |key: &str| annotations[key].as_str().unwrap().to_owned();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let tmp = tempfile::tempdir().unwrap();
+    let bundle = tmp.path().join("keyless.bundle");
+    let certificates = text("dev.sigstore.cosign/certificate") + &text("dev.sigstore.cosign/chain");
+    let legacy = serde_json::json!({
+        "base64Signature": text("dev.cosignproject.cosign/signature"),
+        "cert": b64.encode(certificates),
+        "rekorBundle": serde_json::from_str::<serde_json::Value>(&text("dev.sigstore.cosign/bundle")).unwrap(),
+    });
+    std::fs::write(&bundle, legacy.to_string()).unwrap();
+    let payload = extracted.join("payload.json");
+    let who = |identity: &'static str| exact(identity, "https://github.com/login/oauth");
+    assert_exit(
+        &vouch(&who("mitr@redhat.com"), &[("--bundle", &bundle)], &payload),
+        0,
+        "",
+    );
+    assert_exit(
+        &vouch(
+            &who("someone@redhat.com"),
+            &[("--bundle", &bundle)],
+            &payload,
+        ),
+        3,
+        "identity mismatch",
+    );
+    let other_data = extracted.join("annotations.json");
+    assert_exit(
+        &vouch(
+            &who("mitr@redhat.com"),
+            &[("--bundle", &bundle)],
+            &other_data,
+        ),
+        1,
+        "signature does not verify",
+    );
+}
