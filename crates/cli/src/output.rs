@@ -227,6 +227,7 @@ pub(crate) struct BundleReport {
     log_index: Option<u64>,
     integrated_time: Option<i64>,
     verified_timestamps: Vec<i64>,
+    timestamp_sources: Vec<&'static str>,
     tlog_verified: bool,
     reason: Option<String>,
 }
@@ -262,6 +263,9 @@ impl BundleReport {
             integrated_time: verified.and_then(vouch_sigstore::VerifiedBundle::integrated_time),
             verified_timestamps: verified
                 .map(|v| v.verified_timestamps().to_vec())
+                .unwrap_or_default(),
+            timestamp_sources: verified
+                .map(|v| v.timestamp_sources().to_vec())
                 .unwrap_or_default(),
             tlog_verified: verified.is_some_and(vouch_sigstore::VerifiedBundle::tlog_verified),
             reason: result.as_ref().err().map(|err| format!("{err:#}")),

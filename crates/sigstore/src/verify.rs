@@ -27,6 +27,7 @@ pub struct VerifiedBundle {
     log_index: Option<u64>,
     integrated_time: Option<i64>,
     timestamps: Vec<i64>,
+    timestamp_sources: Vec<&'static str>,
     tlog_verified: bool,
 }
 
@@ -41,6 +42,7 @@ impl VerifiedBundle {
             log_index: None,
             integrated_time: None,
             timestamps: Vec::new(),
+            timestamp_sources: Vec::new(),
             tlog_verified: false,
         }
     }
@@ -72,6 +74,11 @@ impl VerifiedBundle {
     /// Every verified time (log and RFC 3161 timestamps), Unix seconds.
     pub fn verified_timestamps(&self) -> &[i64] {
         &self.timestamps
+    }
+    /// Where the verified times come from: `"tlog"` (a log entry's integrated time) and/or
+    /// `"rfc3161"` (timestamp authorities); empty when the signature carries no time.
+    pub fn timestamp_sources(&self) -> &[&'static str] {
+        &self.timestamp_sources
     }
     /// Whether a transparency-log entry was verified (false only with
     /// [`Policy::insecure_ignore_tlog`]).
@@ -204,7 +211,28 @@ impl Verifier {
                 .iter()
                 .map(|t| t.as_second())
                 .collect(),
+            timestamp_sources: timestamp_sources(bundle, &result),
             tlog_verified: result.tlog_verified(),
         })
     }
+}
+
+/// Which kinds of signing-time evidence the verified times come from.
+fn timestamp_sources(
+    bundle: &Bundle,
+    result: &sigstore_verify::VerificationResult,
+) -> Vec<&'static str> {
+    let material = &bundle.inner.verification_material;
+    let mut sources = Vec::new();
+    if result.integrated_time().is_some() {
+        sources.push("tlog");
+    }
+    if !material
+        .timestamp_verification_data
+        .rfc3161_timestamps
+        .is_empty()
+    {
+        sources.push("rfc3161");
+    }
+    sources
 }

@@ -354,3 +354,43 @@ fn legacy_keyless_annotation_verifies_against_the_production_root() {
         "signature does not verify",
     );
 }
+
+#[test]
+fn json_reports_log_time_sources_and_identity() {
+    let mut args = exact(BEACON, GITHUB).to_vec();
+    args.extend(["--output", "json"]);
+    let out = keyless("happy-path-v0.3", &args, &a_txt());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verdict"], "valid");
+    assert_eq!(report["exit_code"], 0);
+    assert_eq!(report["identity"], BEACON);
+    assert_eq!(report["issuer"], GITHUB);
+    assert!(report["log_index"].is_u64(), "{report}");
+    assert!(report["integrated_time"].is_i64(), "{report}");
+    assert_eq!(report["timestamp_sources"], serde_json::json!(["tlog"]));
+    assert_eq!(report["tlog_verified"], true);
+    assert_eq!(
+        report["bundle"]["format"],
+        "Sigstore bundle (application/vnd.dev.sigstore.bundle.v0.3+json)"
+    );
+
+    let mut wrong = exact("someone@example.com", GITHUB).to_vec();
+    wrong.extend(["--output", "json"]);
+    let out = keyless("happy-path-v0.3", &wrong, &a_txt());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verdict"], "invalid");
+    assert_eq!(report["exit_code"], 3);
+    assert!(
+        report["reason"]
+            .as_str()
+            .unwrap()
+            .contains("identity mismatch"),
+        "{report}"
+    );
+}
