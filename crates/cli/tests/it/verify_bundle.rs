@@ -377,7 +377,7 @@ fn json_reports_log_time_sources_and_identity() {
     assert_eq!(report["tlog_verified"], true);
     assert_eq!(
         report["bundle"]["format"],
-        "Sigstore bundle (application/vnd.dev.sigstore.bundle.v0.3+json)"
+        "Sigstore bundle (application/vnd.dev.sigstore.bundle+json;version=0.3)"
     );
 
     let mut wrong = exact("someone@example.com", GITHUB).to_vec();
