@@ -8,6 +8,7 @@
 
 mod openssl_interop;
 mod sigstore_conformance;
+mod sigstore_js;
 mod verify_blob;
 mod verify_bundle;
 mod verify_dir;
