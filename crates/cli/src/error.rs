@@ -204,8 +204,8 @@ fn bundle_hints(err: &vouch_sigstore::Error) -> Vec<String> {
              are anchored at both ends, so add `.*` to match a prefix or suffix"
         }
         E::UntrustedRoot { .. } | E::LogProofInvalid { .. } | E::TimestampInvalid { .. } => {
-            "if the bundle comes from a private Sigstore instance, pass its trusted root with \
-             --trusted-root"
+            "if the bundle comes from a private Sigstore instance, --trusted-root must name that \
+             instance's trusted_root.json"
         }
         _ => return Vec::new(),
     };
