@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Builds the seed corpora in fuzz/corpus/<target>/ (untracked) from the files in testdata/, so
+# no test file is duplicated in the repository. Idempotent: re-running refreshes the seeds and
+# keeps whatever the fuzzer has added to the corpora since.
+#
+#   fuzz/seed.sh           # all targets
+#
+# Needs only bash and coreutils (base64, od, fold, sha256sum), grep and sed: no jq, no python.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=..
+generated=$root/testdata/generated
+conformance=$root/testdata/interop/sigstore-conformance/bundle-verify
+cosign_image=$root/testdata/interop/containers-image-cosign
+corpus=corpus
+
+for dir in "$generated" "$conformance" "$cosign_image"; do
+  [ -d "$dir" ] || { echo "seed.sh: $dir is missing" >&2; exit 1; }
+done
+
+# put TARGET NAME < content: one seed file, named after its origin.
+put() {
+  mkdir -p "$corpus/$1"
+  cat >"$corpus/$1/$2"
+}
+
+# The first value of a JSON string field in a one-line JSON file: field NAME FILE.
+field() {
+  grep -o "\"$1\": *\"[^\"]*\"" "$2" | head -n 1 | sed 's/^[^:]*: *"//; s/"$//' || true
+}
+
+# Every value of a JSON string field, one a line: fields NAME FILE.
+fields() {
+  grep -o "\"$1\": *\"[^\"]*\"" "$2" | sed 's/^[^:]*: *"//; s/"$//' || true
+}
+
+# Base64 (one line) to lower-case hex.
+b64_to_hex() { base64 -d | od -An -v -tx1 | tr -d ' \n'; }
+
+# DER certificate, as base64 on stdin, to PEM.
+b64_to_pem() {
+  echo "-----BEGIN CERTIFICATE-----"
+  tr -d '\n' | fold -w 64
+  echo
+  echo "-----END CERTIFICATE-----"
+}
+
+# --- public_key: every key file of the generated cases, refused key files, interop keys.
+for case_dir in "$generated"/*/; do
+  name=$(basename "$case_dir")
+  [ -f "$case_dir/key.pub" ] && put public_key "$name.pub" <"$case_dir/key.pub"
+done
+for f in "$generated"/keys/* "$generated"/dir-mixed.pub "$cosign_image"/*.pub "$cosign_image"/*.pem; do
+  case $f in *.json) continue ;; esac
+  put public_key "$(basename "$f")" <"$f"
+done
+for f in "$conformance"/*/key.pub; do
+  put public_key "conformance-$(basename "$(dirname "$f")").pub" <"$f"
+done
+
+# --- signature: every generated signature file (DER, base64, raw, RSA, Ed25519, malformed).
+for f in "$generated"/*/artifact.sig; do
+  put signature "$(basename "$(dirname "$f")").sig" <"$f"
+done
+
+# --- bundle, bundle_verify: the conformance bundles (v0.1-v0.3, keyless, managed key, DSSE,
+# Rekor v2, and their failure cases) and legacy cosign bundles made from them.
+for f in "$conformance"/*/bundle.sigstore.json; do
+  name=$(basename "$(dirname "$f")")
+  put bundle "$name.json" <"$f"
+  put bundle_verify "$name.json" <"$f"
+done
+
+legacy_from_v01() { # a cosign <= 2 blob bundle carrying the same signature, cert and log entry
+  local f=$1 cert sig set body time index log_id
+  cert=$(field rawBytes "$f" | b64_to_pem | base64 -w 0)
+  sig=$(field signature "$f")
+  set=$(field signedEntryTimestamp "$f")
+  body=$(field canonicalizedBody "$f")
+  time=$(field integratedTime "$f")
+  index=$(field logIndex "$f")
+  log_id=$(field keyId "$f" | b64_to_hex)
+  printf '{"base64Signature":"%s","cert":"%s","rekorBundle":{"SignedEntryTimestamp":"%s","Payload":{"body":"%s","integratedTime":%s,"logIndex":%s,"logID":"%s"}}}\n' \
+    "$sig" "$cert" "$set" "$body" "$time" "$index" "$log_id"
+}
+for name in happy-path-v0.1 bundle-negative-log-index_fail wrong-hashedrekord-entry_fail; do
+  legacy_from_v01 "$conformance/$name/bundle.sigstore.json" | tee "$corpus/bundle/legacy-$name.json" \
+    | put bundle_verify "legacy-$name.json"
+done
+# Key-signed, without a log entry (cosign sign-blob --key --tlog-upload=false).
+printf '{"base64Signature":"%s"}\n' "$(base64 -w 0 <"$generated/p256-der/artifact.sig")" \
+  | tee "$corpus/bundle/legacy-key-only.json" | put bundle_verify legacy-key-only.json
+
+# --- certificate: every certificate in the conformance bundles and trust roots, as DER. The
+# other `rawBytes` there are log keys (SPKI, or PKCS#1 RSA): seeds for public_key.
+for f in "$conformance"/*/bundle.sigstore.json "$conformance"/*/trusted_root.json; do
+  fields rawBytes "$f"
+done | sort -u | while read -r b64; do
+  der=$(mktemp)
+  if base64 -d <<<"$b64" >"$der" 2>/dev/null && [ -s "$der" ]; then
+    name=$(sha256sum "$der" | head -c 16).der
+    # A certificate is SEQUENCE { SEQUENCE { [0] { INTEGER 2 } ... } ... } (long lengths).
+    if [ "$(od -An -tx1 -j 8 -N 4 "$der" | tr -d ' ')" = a0030201 ]; then
+      put certificate "$name" <"$der"
+    else
+      put public_key "trust-root-$name" <"$der"
+    fi
+  fi
+  rm -f "$der"
+done
+
+# --- checkpoint: every checkpoint note in the conformance bundles, JSON escapes undone.
+for f in "$conformance"/*/bundle.sigstore.json; do
+  fields envelope "$f"
+done | sort -u | while read -r envelope; do
+  note=$(mktemp)
+  printf '%b' "$envelope" >"$note"
+  put checkpoint "$(sha256sum "$note" | head -c 16).txt" <"$note"
+  rm -f "$note"
+done
+
+# --- trusted_root: the embedded production root and the conformance suite's custom roots.
+put trusted_root production.json <"$root/crates/sigstore/data/production-trusted-root.json"
+for f in "$conformance"/*/trusted_root.json; do
+  put trusted_root "$(basename "$(dirname "$f")").json" <"$f"
+done
+
+for dir in "$corpus"/*/; do
+  printf 'seed.sh: %-14s %4d files, %s\n' "$(basename "$dir")" "$(find "$dir" -type f | wc -l)" \
+    "$(du -sh "$dir" | cut -f1)"
+done
