@@ -29,7 +29,8 @@ fi
 # Cargo.lock is committed: refuse to re-resolve dependencies silently (cargo fuzz has no
 # --locked). After a crate gains a dependency: (cd fuzz && cargo metadata >/dev/null).
 if ! cargo metadata --locked --format-version 1 >/dev/null; then
-  echo "fuzz/Cargo.lock is out of date: run (cd fuzz && cargo metadata >/dev/null) and commit it" >&2
+  echo "cargo metadata --locked failed (above); if fuzz/Cargo.lock is out of date, refresh it with" \
+    "(cd fuzz && cargo metadata >/dev/null) and commit it" >&2
   exit 1
 fi
 
@@ -58,10 +59,21 @@ for target in "${targets[@]}"; do
   else
     status=FAILED
     failed+=("$target")
-    # The panic message or sanitizer report, and the artifact path and reproduction command.
-    grep -E -A 30 "panicked at|ERROR: (libFuzzer|AddressSanitizer)|==ERROR" "$log" | head -n 60 || true
-    grep -E "Test unit written to|Reproduce with|cargo fuzz (run|tmin)" "$log" || true
-    tail -n 20 "$log"
+    # The panic message or sanitizer/libFuzzer report, then where the input is and how to
+    # reproduce and minimise it; the whole log if none of that is there (e.g. a build error).
+    if grep -q -E "panicked at|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)" "$log"; then
+      grep -E -A 2 "panicked at" "$log" | head -n 20 || true
+      grep -E -A 12 "ERROR: (AddressSanitizer|LeakSanitizer)" "$log" | head -n 30 || true
+      grep -E "ERROR: libFuzzer|SUMMARY: " "$log" || true
+      # The input itself, base64, so that it survives a CI machine that is gone afterwards.
+      for input in $(grep -o -E "Test unit written to \S+" "$log" | cut -d' ' -f5); do
+        echo "input: $input ($(wc -c <"$input") bytes), base64 (base64 -d > crash to restore):"
+        base64 -w 100 "$input" | head -n 200
+      done
+      grep -E "^\s*cargo fuzz (run|tmin) " "$log" | sort -u | sed 's/^\s*/  cd fuzz \&\& RUSTC_BOOTSTRAP=1 /' || true
+    else
+      cat "$log"
+    fi
   fi
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
   rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")

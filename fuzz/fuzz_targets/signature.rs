@@ -25,8 +25,18 @@ static KEYS: LazyLock<Vec<PublicKey>> = LazyLock::new(|| {
 });
 
 fuzz_target!(|data: &[u8]| {
-    // The first byte picks a pinned encoding and digest, the rest is the signature.
-    let (pick, bytes) = data.split_first().map_or((0, data), |(p, rest)| (*p, rest));
+    // As a signature file, with the encoding detected, for every key: signature files are
+    // seeds as they are.
+    let whole = Signature::from_bytes(data.to_vec());
+    for key in KEYS.iter() {
+        check(key, &whole);
+    }
+    // The first byte picks a key, a pinned encoding and a declared digest; the rest is the
+    // signature, also checked over a digest and against every digest algorithm.
+    let Some((&pick, bytes)) = data.split_first() else {
+        return;
+    };
+    let key = &KEYS[usize::from(pick >> 4) % KEYS.len()];
     let mut signature = Signature::from_bytes(bytes.to_vec());
     signature = match pick % 4 {
         1 => signature.with_encoding(SignatureEncoding::Der),
@@ -34,26 +44,25 @@ fuzz_target!(|data: &[u8]| {
         3 => signature.with_encoding(SignatureEncoding::Raw),
         _ => signature,
     };
-    if pick & 0x80 != 0 {
-        signature = signature
-            .with_digest(DigestAlgorithm::ALL[usize::from(pick >> 2) % DigestAlgorithm::ALL.len()]);
+    if pick & 0x08 != 0 {
+        let algorithm = DigestAlgorithm::ALL[usize::from(pick >> 2) % DigestAlgorithm::ALL.len()];
+        signature = signature.with_digest(algorithm);
     }
-    for key in KEYS.iter() {
-        // Detected encoding on the whole input too, so plain signature files are seeds as-is.
-        for sig in [&signature, &Signature::from_bytes(data.to_vec())] {
-            match vouch_blob::verify(key, MESSAGE, sig) {
-                Ok(verified) => panic!("a fuzzed signature verified: {verified:?}"),
-                Err(err) => {
-                    let _ = err.to_string();
-                }
-            }
-            let digest = Digest::of(sig.digest(), MESSAGE);
-            if let Ok(verified) = vouch_blob::verify_digest(key, &digest, sig) {
-                panic!("a fuzzed signature verified over a digest: {verified:?}");
-            }
-            if let Ok(Some(found)) = vouch_blob::find_signing_digest(key, MESSAGE, sig) {
-                panic!("a fuzzed signature verified over {found}");
-            }
-        }
+    check(key, &signature);
+    let digest = Digest::of(signature.digest(), MESSAGE);
+    if let Ok(verified) = vouch_blob::verify_digest(key, &digest, &signature) {
+        panic!("a fuzzed signature verified over a digest: {verified:?}");
+    }
+    if let Ok(Some(found)) = vouch_blob::find_signing_digest(key, MESSAGE, &signature) {
+        panic!("a fuzzed signature verified over {found}");
     }
 });
+
+fn check(key: &PublicKey, signature: &Signature) {
+    match vouch_blob::verify(key, MESSAGE, signature) {
+        Ok(verified) => panic!("a fuzzed signature verified: {verified:?}"),
+        Err(err) => {
+            let _ = err.to_string();
+        }
+    }
+}

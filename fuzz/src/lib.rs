@@ -37,11 +37,17 @@ static VERIFIERS: LazyLock<[Verifier; 2]> = LazyLock::new(|| {
 
 /// Policies no bundle can satisfy: Fulcio never issued a certificate for identity `x` and
 /// issuer `y`. The regex form makes sigstore-verify check everything (chain, SCT, log entry,
-/// inclusion proof, checkpoint, signature) before vouch compares the identity.
+/// inclusion proof, checkpoint, signature, entry body) before vouch compares the identity;
+/// without the log, Rekor v2 entry bodies are parsed even when mutated (no SET covers them).
 static NEVER: LazyLock<Vec<Policy>> = LazyLock::new(|| {
     let exact = || Policy::identity(Matcher::exact("x"), Matcher::exact("y"));
-    let regex = Policy::identity(Matcher::regex("x").expect("regex"), Matcher::exact("y"));
-    vec![exact(), exact().insecure_ignore_tlog(), regex]
+    let regex = || Policy::identity(Matcher::regex("x").expect("regex"), Matcher::exact("y"));
+    vec![
+        exact(),
+        exact().insecure_ignore_tlog(),
+        regex(),
+        regex().insecure_ignore_tlog(),
+    ]
 });
 
 /// Key policies: these may verify (a seed is a valid bundle by [`MANAGED_KEY`] over
