@@ -22,6 +22,8 @@ pub(crate) enum Which {
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
         runs: u32,
     },
+    /// vouch verify over many images in one invocation against one invocation per image.
+    Oci(crate::bench_oci::Options),
 }
 
 const BLOB_TARGET: f64 = 1.2;
@@ -29,7 +31,10 @@ const DIR_TARGET: f64 = 1.8;
 const RSS_TARGET_KIB: u64 = 16 * 1024;
 
 pub(crate) fn run(root: &Path, which: &Which) -> anyhow::Result<()> {
-    let Which::Blob { runs } = *which;
+    let runs = match which {
+        Which::Blob { runs } => *runs,
+        Which::Oci(options) => return crate::bench_oci::run(root, options),
+    };
     let openssl = require("openssl", "apt-get install openssl")?;
     let time = PathBuf::from("/usr/bin/time");
     ensure!(

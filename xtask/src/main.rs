@@ -3,11 +3,14 @@
 //! * `cargo xtask fixtures [--check]`: write (or compare) the generated fixtures under
 //!   `testdata/generated/`.
 //! * `cargo xtask bench blob`: vouch against `openssl dgst` on large files and folders.
+//! * `cargo xtask bench oci`: `vouch verify` over many images against one invocation per image,
+//!   on a local registry.
 //! * `cargo xtask tidy`: the workspace invariants of `docs/architecture.md`.
 #![expect(clippy::print_stdout, reason = "xtask is a command-line program")]
 #![expect(clippy::print_stderr, reason = "xtask is a command-line program")]
 
 mod bench;
+mod bench_oci;
 mod fixtures;
 mod tidy;
 

@@ -16,6 +16,7 @@ pub(crate) enum Role {
     Dir,
     Bundle,
     TrustRoot,
+    CaCertificates,
 }
 
 impl fmt::Display for Role {
@@ -26,6 +27,7 @@ impl fmt::Display for Role {
             Self::Data => "the file to verify",
             Self::Bundle => "the bundle file",
             Self::TrustRoot => "the trusted root file",
+            Self::CaCertificates => "the registry CA certificate file",
             Self::Dir => "the folder",
         })
     }
@@ -178,9 +180,89 @@ pub(crate) fn hints(err: &anyhow::Error) -> Vec<String> {
     {
         return input_hints(input);
     }
+    if let Some(hints) = err.chain().find_map(image_hints) {
+        return hints;
+    }
     err.chain()
         .find_map(|cause| cause.downcast_ref::<vouch_sigstore::Error>())
         .map_or_else(Vec::new, bundle_hints)
+}
+
+/// Hints for `verify`, `tree` and `triangulate`.
+fn image_hints(cause: &(dyn std::error::Error + 'static)) -> Option<Vec<String>> {
+    use vouch_oci::{
+        ImageVerifyError, RegistryError, RegistryErrorKind as Kind, RejectionCategory,
+    };
+    if let Some(err) = cause.downcast_ref::<ImageVerifyError>() {
+        let mut hints = Vec::new();
+        match err {
+            ImageVerifyError::NoSignatures { hint, .. } => {
+                hints.extend(hint.clone());
+                hints.push(
+                    "if the signatures are stored in another repository, pass \
+                         --signature-repository (or set COSIGN_REPOSITORY)"
+                        .to_owned(),
+                );
+            }
+            ImageVerifyError::NoneValid { rejected, .. } => {
+                let has = |category| rejected.iter().any(|r| r.category() == category);
+                if has(RejectionCategory::LogEntryMissing) {
+                    hints.push(
+                        "signatures made without a transparency-log upload (skopeo, cosign \
+                         --tlog-upload=false) verify only with --insecure-ignore-tlog, if you \
+                         accept unpublished signatures from this key"
+                            .to_owned(),
+                    );
+                }
+                if has(RejectionCategory::Signature) {
+                    hints.push(
+                        "check that --key is the signer's public key (`vouch tree IMAGE` lists \
+                         the signatures found)"
+                            .to_owned(),
+                    );
+                }
+                if has(RejectionCategory::PayloadMismatch) {
+                    hints.push(
+                        "a signature names another image's digest: it was copied from another \
+                         image, or the tag was moved after signing"
+                            .to_owned(),
+                    );
+                }
+                if has(RejectionCategory::SignerMismatch) {
+                    hints.push(
+                        "keyless signatures verify with --certificate-identity[-regexp] and \
+                         --certificate-oidc-issuer[-regexp]; key-signed ones with --key"
+                            .to_owned(),
+                    );
+                }
+                if has(RejectionCategory::Identity) {
+                    hints.push(
+                        "vouch's *-regexp flags are anchored at both ends: add `.*` to match a \
+                         prefix or suffix"
+                            .to_owned(),
+                    );
+                }
+            }
+            _ => {}
+        }
+        return Some(hints);
+    }
+    let err = cause.downcast_ref::<RegistryError>()?;
+    let hint = match err.kind() {
+        Kind::Unauthorized => {
+            "log in with `docker login` or `podman login` (vouch reads their credential              files and helpers), or pass --registry-username and --registry-password"
+        }
+        Kind::Forbidden => "the credentials are valid but lack pull access to this repository",
+        Kind::Tls => {
+            "for a registry with a private certificate authority pass --registry-cacert FILE;              for one without TLS, --allow-http-registry"
+        }
+        Kind::InsecureRefused => {
+            "plain HTTP is used only for loopback registries unless you pass              --allow-http-registry"
+        }
+        Kind::Throttled => "the registry is rate-limiting: try again later, or log in",
+        _ => return Some(Vec::new()),
+    };
+    Some(vec![hint.to_owned()])
 }
 
 fn bundle_hints(err: &vouch_sigstore::Error) -> Vec<String> {

@@ -1,4 +1,5 @@
-//! Exit codes: 0 verified, 1 not verified, 2 bad input or usage (clap exits 2 on its own).
+//! Exit codes: 0 verified, 1 not verified, 2 bad input or usage (clap exits 2 on its own);
+//! 3–8 bundle reasons; 10–12 image lookups.
 //!
 //! [`code`] is the one place an error becomes an exit code.
 
@@ -26,11 +27,21 @@ pub(crate) const UNTRUSTED_ROOT: u8 = 7;
 /// `--bundle`: an RFC 3161 timestamp does not verify.
 pub(crate) const TIMESTAMP_INVALID: u8 = 8;
 
+/// `verify`: no signature found for the image, in any place signatures live.
+pub(crate) const NO_SIGNATURES: u8 = 10;
+/// `verify`: the registry could not be asked, or its answers could not be trusted
+/// (network, TLS, authentication, throttling, bytes not matching their digest).
+pub(crate) const LOOKUP_FAILED: u8 = 11;
+/// `verify`: the registry has no such image.
+pub(crate) const IMAGE_NOT_FOUND: u8 = 12;
+
 /// What a command concluded, when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
     Verified,
     NotVerified,
+    /// A command over several items that reported each itself: the exit code they add up to.
+    Code(u8),
 }
 
 impl From<Outcome> for ExitCode {
@@ -38,6 +49,7 @@ impl From<Outcome> for ExitCode {
         Self::from(match outcome {
             Outcome::Verified => VERIFIED,
             Outcome::NotVerified => NOT_VERIFIED,
+            Outcome::Code(code) => code,
         })
     }
 }
@@ -56,6 +68,9 @@ pub(crate) fn code(err: &anyhow::Error) -> u8 {
         }
         if let Some(err) = cause.downcast_ref::<vouch_sigstore::Error>() {
             return bundle_code(err);
+        }
+        if let Some(code) = image_code(cause) {
+            return code;
         }
         if let Some(err) = cause.downcast_ref::<vouch_blob::Error>() {
             return match err {
@@ -80,6 +95,33 @@ fn bundle_code(err: &vouch_sigstore::Error) -> u8 {
         E::TimestampInvalid { .. } => TIMESTAMP_INVALID,
         _ => BAD_INPUT,
     }
+}
+
+/// The exit code for an image lookup or verification error, if `cause` is one.
+fn image_code(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
+    use vouch_oci::{Error as Lookup, ImageVerifyError, LookupFailure, RegistryError};
+    let lookup_code = |err: &Lookup| match err {
+        Lookup::ImageNotFound { .. } => IMAGE_NOT_FOUND,
+        Lookup::InvalidReference { .. } | Lookup::PlatformNotFound { .. } => BAD_INPUT,
+        // What the registry sent cannot be trusted or used: a failed lookup, never "unsigned".
+        _ => LOOKUP_FAILED,
+    };
+    if let Some(err) = cause.downcast_ref::<ImageVerifyError>() {
+        return Some(match err {
+            ImageVerifyError::NoSignatures { .. } => NO_SIGNATURES,
+            _ => NOT_VERIFIED,
+        });
+    }
+    if let Some(err) = cause.downcast_ref::<LookupFailure>() {
+        return Some(match err {
+            LookupFailure::Lookup(err) => lookup_code(err),
+            _ => LOOKUP_FAILED,
+        });
+    }
+    if cause.is::<RegistryError>() {
+        return Some(LOOKUP_FAILED);
+    }
+    cause.downcast_ref::<Lookup>().map(lookup_code)
 }
 
 /// Whether an error means "checked, and not verified" rather than "could not check".

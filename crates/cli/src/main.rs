@@ -1,16 +1,20 @@
-//! `vouch`: verify detached signatures over files with a vendor's public key.
+//! `vouch`: verify detached signatures over files, Sigstore bundles, and container image
+//! signatures in OCI registries.
 //!
 //! See `docs/cli.md` for the commands, their output and exit codes.
 
 mod cli;
 mod error;
 mod exit;
+mod image_lookup;
 mod input;
 mod output;
+mod signer;
 mod verify;
 mod verify_blob;
 mod verify_bundle;
 mod verify_dir;
+mod verify_image;
 
 use std::process::ExitCode;
 
@@ -35,5 +39,8 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::VerifyBlob(args) => verify_blob::run(args),
         Command::VerifyDir(args) => verify_dir::run(args),
+        Command::Verify(args) => verify_image::run(args),
+        Command::Triangulate(args) => image_lookup::triangulate(args),
+        Command::Tree(args) => image_lookup::tree(args),
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::json;
+use sigstore_types::SignatureContent;
 
 use crate::{Error, Result};
 
@@ -91,6 +92,47 @@ impl Bundle {
     #[must_use]
     pub fn tlog_entry_count(&self) -> usize {
         self.inner.verification_material.tlog_entries.len()
+    }
+
+    /// The Sigstore bundle format version as `(major, minor)`, e.g. `(0, 3)` for
+    /// `application/vnd.dev.sigstore.bundle.v0.3+json` or `…+json;version=0.3`; `None` for a
+    /// legacy cosign bundle (read as a v0.1 bundle, but not written as one).
+    #[must_use]
+    pub fn version(&self) -> Option<(u32, u32)> {
+        if self.format == BundleFormat::LegacyCosign {
+            return None;
+        }
+        let media_type = self.inner.media_type.as_str();
+        let version = media_type
+            .strip_prefix("application/vnd.dev.sigstore.bundle.v")
+            .and_then(|rest| rest.strip_suffix("+json"))
+            .or_else(|| {
+                media_type.strip_prefix("application/vnd.dev.sigstore.bundle+json;version=")
+            })?;
+        let (major, minor) = version.split_once('.')?;
+        Some((major.parse().ok()?, minor.parse().ok()?))
+    }
+
+    /// The payload type of the bundle's DSSE envelope (`application/vnd.in-toto+json` for
+    /// in-toto statements); `None` for a message-signature bundle.
+    #[must_use]
+    pub fn dsse_payload_type(&self) -> Option<&str> {
+        match &self.inner.content {
+            SignatureContent::DsseEnvelope(envelope) => Some(&envelope.payload_type),
+            _ => None,
+        }
+    }
+
+    /// The payload of the bundle's DSSE envelope, decoded from base64: the exact bytes the
+    /// envelope's signature covers (through DSSE's pre-authentication encoding) and the
+    /// verifier checks. `None` for a message-signature bundle. Not authenticated until a
+    /// `verify*` call on this bundle has succeeded.
+    #[must_use]
+    pub fn dsse_payload(&self) -> Option<&[u8]> {
+        match &self.inner.content {
+            SignatureContent::DsseEnvelope(envelope) => Some(envelope.payload.as_bytes()),
+            _ => None,
+        }
     }
 }
 

@@ -15,6 +15,7 @@
 //! The crate is synchronous and does no I/O other than through the caller's `Read`.
 
 mod bundle;
+mod chain;
 mod error;
 mod policy;
 mod trust_root;

@@ -5,14 +5,26 @@
 //! refuses these. With [`crate::Policy::insecure_ignore_tlog`] they are what the user asked
 //! to accept: the signature is checked with vouch-blob (the same code as `verify-blob
 //! --signature`), and the bundle's message digest must equal the artifact's.
+//!
+//! DSSE envelopes (`cosign attest --key --tlog-upload=false`, and cosign v3 image signatures
+//! made the same way) are checked as sigstore-verify checks them: the payload type must be
+//! `application/vnd.in-toto+json`, the signature must verify over the envelope's
+//! pre-authentication encoding with the key's default hash (SHA-384 for P-384, else SHA-256;
+//! Ed25519 signs the encoding itself), and a subject of the in-toto statement must carry the
+//! artifact's SHA-256 or SHA-512 digest.
 
 use std::io::Read;
 
-use sigstore_types::bundle::SignatureContent;
-use vouch_keys::PublicKey;
+use sha2::{Digest as _, Sha256, Sha512};
+use sigstore_types::bundle::{MessageSignature, SignatureContent};
+use sigstore_types::{DsseEnvelope, Sha256Hash, Sha512Hash, Statement};
+use vouch_blob::DigestAlgorithm;
+use vouch_keys::{Algorithm, PublicKey};
 
-use crate::verify::VerifiedBundle;
+use crate::verify::{Input, VerifiedBundle};
 use crate::{Bundle, Error, Result};
+
+const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 
 /// Whether `bundle` carries neither a log entry nor a timestamp.
 pub(crate) fn has_no_evidence(bundle: &Bundle) -> bool {
@@ -24,27 +36,38 @@ pub(crate) fn has_no_evidence(bundle: &Bundle) -> bool {
             .is_empty()
 }
 
-/// Verifies a `messageSignature` bundle with `key` over `reader`.
+/// Verifies a key-signed bundle with `key` over `input`.
 pub(crate) fn verify<R: Read + Send>(
-    reader: R,
+    input: Input<'_, R>,
     bundle: &Bundle,
     key: &PublicKey,
 ) -> Result<VerifiedBundle> {
-    let SignatureContent::MessageSignature(message) = &bundle.inner.content else {
-        return Err(Error::MalformedBundle {
-            detail:
-                "a DSSE bundle without a transparency-log entry or timestamp cannot be verified \
-                     (only message-signature bundles can)"
-                    .to_owned(),
-        });
-    };
+    match &bundle.inner.content {
+        SignatureContent::MessageSignature(message) => verify_message(input, message, key)?,
+        SignatureContent::DsseEnvelope(envelope) => verify_dsse(input, envelope, key)?,
+        _ => {
+            return Err(Error::MalformedBundle {
+                detail: "the bundle has neither a message signature nor a DSSE envelope".to_owned(),
+            });
+        }
+    }
+    Ok(VerifiedBundle::unlogged(
+        bundle.format().clone(),
+        key.fingerprint(),
+    ))
+}
+
+fn verify_message<R: Read + Send>(
+    input: Input<'_, R>,
+    message: &MessageSignature,
+    key: &PublicKey,
+) -> Result<()> {
     let signature = vouch_blob::Signature::from_bytes(message.signature.as_bytes().to_vec());
-    let verified = vouch_blob::verify_reader(key, reader, &signature).map_err(|err| match err {
-        vouch_blob::Error::ReadArtifact(io) => Error::ReadArtifact(io),
-        other => Error::SignatureInvalid {
-            detail: other.to_string(),
-        },
-    })?;
+    let verified = match input {
+        Input::Reader(reader) => vouch_blob::verify_reader(key, reader, &signature),
+        Input::Digest(digest) => vouch_blob::verify_digest(key, digest, &signature),
+    }
+    .map_err(blob_error)?;
     if let (Some(claimed), Some(actual)) = (&message.message_digest, verified.digest())
         && claimed.digest.as_bytes() != actual.as_bytes()
     {
@@ -52,8 +75,88 @@ pub(crate) fn verify<R: Read + Send>(
             detail: format!("the bundle's message digest is not the artifact's ({actual})"),
         });
     }
-    Ok(VerifiedBundle::unlogged(
-        bundle.format().clone(),
-        key.fingerprint(),
+    Ok(())
+}
+
+fn verify_dsse<R: Read + Send>(
+    input: Input<'_, R>,
+    envelope: &DsseEnvelope,
+    key: &PublicKey,
+) -> Result<()> {
+    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(Error::MalformedBundle {
+            detail: format!(
+                "DSSE payload type `{}` is not `{IN_TOTO_PAYLOAD_TYPE}`: nothing binds the envelope to the artifact",
+                envelope.payload_type
+            ),
+        });
+    }
+    let statement: Statement =
+        serde_json::from_slice(envelope.payload.as_bytes()).map_err(|err| {
+            Error::MalformedBundle {
+                detail: format!("the DSSE payload is not an in-toto statement: {err}"),
+            }
+        })?;
+    let hash = match key.algorithm() {
+        Algorithm::EcdsaP384 => DigestAlgorithm::Sha384,
+        _ => DigestAlgorithm::Sha256,
+    };
+    let signature = vouch_blob::Signature::from_bytes(envelope.signature.sig.as_bytes().to_vec())
+        .with_digest(hash);
+    let _proof = vouch_blob::verify(key, &envelope.pae(), &signature).map_err(blob_error)?;
+    let bound = match input {
+        Input::Reader(reader) => {
+            let (sha256, sha512) = hash_reader(reader).map_err(Error::ReadArtifact)?;
+            statement.matches_sha256(&sha256) || statement.matches_sha512(&sha512)
+        }
+        Input::Digest(digest) => match digest.algorithm() {
+            DigestAlgorithm::Sha256 => Sha256Hash::try_from(digest.as_bytes())
+                .is_ok_and(|hash| statement.matches_sha256(&hash)),
+            DigestAlgorithm::Sha512 => Sha512Hash::try_from(digest.as_bytes())
+                .is_ok_and(|hash| statement.matches_sha512(&hash)),
+            _ => false,
+        },
+    };
+    if !bound {
+        return Err(Error::SignatureInvalid {
+            detail: "the artifact's digest is not a subject of the envelope's in-toto statement"
+                .to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// SHA-256 and SHA-512 of everything `reader` yields, in one pass.
+fn hash_reader<R: Read>(mut reader: R) -> std::io::Result<(Sha256Hash, Sha512Hash)> {
+    let mut sha256 = Sha256::new();
+    let mut sha512 = Sha512::new();
+    let mut buffer = vec![0_u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        let chunk = buffer.get(..n).unwrap_or_default();
+        sha256.update(chunk);
+        sha512.update(chunk);
+    }
+    Ok((
+        Sha256Hash::new(sha256.finalize().into()),
+        Sha512Hash::new(sha512.finalize().into()),
     ))
+}
+
+fn blob_error(err: vouch_blob::Error) -> Error {
+    match err {
+        vouch_blob::Error::ReadArtifact(io) => Error::ReadArtifact(io),
+        // Not a verdict: Ed25519 signs the message, which a digest does not carry.
+        err @ vouch_blob::Error::PrehashUnsupported { .. } => Error::MalformedBundle {
+            detail: format!("cannot be checked from a digest: {err}"),
+        },
+        other => Error::SignatureInvalid {
+            detail: other.to_string(),
+        },
+    }
 }

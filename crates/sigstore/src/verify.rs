@@ -1,6 +1,6 @@
 use std::io::Read;
 
-use sigstore_types::DerPublicKey;
+use sigstore_types::{Artifact, ArtifactDigest, DerPublicKey, HashAlgorithm};
 use vouch_keys::Fingerprint;
 
 use crate::{Bundle, BundleFormat, Error, Policy, Result, Signer, TrustRoot};
@@ -119,6 +119,35 @@ impl Verifier {
         bundle: &Bundle,
         policy: &Policy,
     ) -> Result<VerifiedBundle> {
+        self.verify_input(Input::Reader(reader), bundle, policy)
+    }
+
+    /// Verifies `bundle` over an artifact known only by its digest, for `policy`: a container
+    /// image's manifest digest, or a file hashed by the caller.
+    ///
+    /// The same steps as [`Verifier::verify_reader`]. A message signature must have been made
+    /// over this digest (so Ed25519 keys, which sign the message itself, cannot be checked from
+    /// a digest and are refused as input that cannot be checked); a DSSE envelope's in-toto
+    /// statement must name it as one of its subjects.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify_reader`], without [`Error::ReadArtifact`].
+    pub fn verify_digest(
+        &self,
+        digest: &vouch_blob::Digest,
+        bundle: &Bundle,
+        policy: &Policy,
+    ) -> Result<VerifiedBundle> {
+        self.verify_input(Input::<std::io::Empty>::Digest(digest), bundle, policy)
+    }
+
+    fn verify_input<R: Read + Send>(
+        &self,
+        input: Input<'_, R>,
+        bundle: &Bundle,
+        policy: &Policy,
+    ) -> Result<VerifiedBundle> {
         // (1)
         if policy.require_tlog && bundle.tlog_entry_count() == 0 {
             return Err(Error::LogEntryMissing);
@@ -133,7 +162,7 @@ impl Verifier {
                     });
                 }
                 if !policy.require_tlog && crate::unlogged::has_no_evidence(bundle) {
-                    return crate::unlogged::verify(reader, bundle, key);
+                    return crate::unlogged::verify(input, bundle, key);
                 }
                 let mut sigstore_policy = sigstore_verify::PublicKeyVerificationPolicy::new(
                     DerPublicKey::new(key.spki_der().to_vec()),
@@ -141,8 +170,7 @@ impl Verifier {
                 if !policy.require_tlog {
                     sigstore_policy = sigstore_policy.skip_tlog_unsafe();
                 }
-                self.inner
-                    .verify_reader(reader, &bundle.inner, &sigstore_policy)
+                self.run(input, bundle, &sigstore_policy)
             }
             Signer::Identity { identity, issuer } => {
                 if !bundle.has_certificate() {
@@ -151,6 +179,7 @@ impl Verifier {
                         found: "a key",
                     });
                 }
+                crate::chain::refuse_root_in_chain(bundle)?;
                 let mut sigstore_policy = match (identity, issuer) {
                     (crate::Matcher::Exact(identity), crate::Matcher::Exact(issuer)) => {
                         sigstore_verify::VerificationPolicy::new(identity.clone(), issuer.clone())
@@ -161,8 +190,7 @@ impl Verifier {
                 if !policy.require_tlog {
                     sigstore_policy = sigstore_policy.skip_tlog_unsafe();
                 }
-                self.inner
-                    .verify_reader(reader, &bundle.inner, &sigstore_policy)
+                self.run(input, bundle, &sigstore_policy)
             }
         }
         .map_err(|err| match (Error::from_sigstore(err), &policy.signer) {
@@ -214,6 +242,44 @@ impl Verifier {
             timestamp_sources: timestamp_sources(bundle, &result),
             tlog_verified: result.tlog_verified(),
         })
+    }
+}
+
+/// What a bundle is verified over: the artifact's bytes, or its digest.
+pub(crate) enum Input<'a, R> {
+    /// Everything the reader yields.
+    Reader(R),
+    /// A digest the caller computed.
+    Digest(&'a vouch_blob::Digest),
+}
+
+impl Verifier {
+    /// sigstore-verify's checks over `input`.
+    fn run<R: Read + Send>(
+        &self,
+        input: Input<'_, R>,
+        bundle: &Bundle,
+        policy: &(impl sigstore_verify::Policy + ?Sized),
+    ) -> std::result::Result<sigstore_verify::VerificationResult, sigstore_verify::Error> {
+        match input {
+            Input::Reader(reader) => self.inner.verify_reader(reader, &bundle.inner, policy),
+            Input::Digest(digest) => {
+                let algorithm = match digest.algorithm() {
+                    vouch_blob::DigestAlgorithm::Sha256 => HashAlgorithm::Sha2256,
+                    vouch_blob::DigestAlgorithm::Sha384 => HashAlgorithm::Sha2384,
+                    vouch_blob::DigestAlgorithm::Sha512 => HashAlgorithm::Sha2512,
+                    other => {
+                        return Err(sigstore_verify::Error::UnsupportedArtifact(format!(
+                            "{other} digests cannot be verified"
+                        )));
+                    }
+                };
+                let digest = ArtifactDigest::new(algorithm, digest.as_bytes().to_vec())
+                    .map_err(|err| sigstore_verify::Error::UnsupportedArtifact(err.to_string()))?;
+                self.inner
+                    .verify(Artifact::from_digest(digest), &bundle.inner, policy)
+            }
+        }
     }
 }
 

@@ -7,8 +7,10 @@
 )]
 
 mod openssl_interop;
+mod registry_harness;
 mod sigstore_conformance;
 mod sigstore_js;
 mod verify_blob;
 mod verify_bundle;
 mod verify_dir;
+mod verify_image_e2e;

@@ -8,6 +8,8 @@
 
 use vouch_sigstore::{Bundle, BundleFormat, Error, Matcher, Policy, TrustRoot, Verifier};
 
+mod digest;
+
 const BEACON: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
 const GITHUB: &str = "https://token.actions.githubusercontent.com";
 

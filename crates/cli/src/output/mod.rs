@@ -20,6 +20,8 @@ use crate::exit;
 use crate::input;
 use crate::verify_dir::{Entry, Status, Totals};
 
+pub(crate) mod image;
+
 /// Files above this size get a progress bar, when stderr is a terminal.
 const PROGRESS_MIN_LEN: u64 = 64 << 20;
 

@@ -1,0 +1,53 @@
+//! `vouch triangulate` and `vouch tree`: where an image's signatures live, and what is there.
+//! Both run the same lookup as `verify` and verify nothing.
+
+use anyhow::Context as _;
+use vouch_oci::{ImageRef, Lookup};
+
+use crate::cli::{ImageLookupArgs, OutputFormat};
+use crate::error::InputError;
+use crate::exit::Outcome;
+use crate::output;
+use crate::verify_image;
+
+/// `vouch triangulate IMAGE`: the places signatures for the image's digest live.
+pub(crate) fn triangulate(args: &ImageLookupArgs) -> anyhow::Result<Outcome> {
+    let (lookup, repository) = look_up(args)?;
+    match args.output.format {
+        OutputFormat::Text => output::image::triangulate_text(&lookup, &repository)?,
+        OutputFormat::Json => output::image::triangulate_json(&lookup, &repository)?,
+    }
+    Ok(Outcome::Verified)
+}
+
+/// `vouch tree IMAGE`: every signature found, by place, unverified.
+pub(crate) fn tree(args: &ImageLookupArgs) -> anyhow::Result<Outcome> {
+    let (lookup, repository) = look_up(args)?;
+    match args.output.format {
+        OutputFormat::Text => output::image::tree_text(&lookup, &repository)?,
+        OutputFormat::Json => output::image::tree_json(&lookup, &repository)?,
+    }
+    Ok(Outcome::Verified)
+}
+
+/// The lookup, and the repository signatures were looked for in.
+fn look_up(args: &ImageLookupArgs) -> anyhow::Result<(Lookup, String)> {
+    let image = ImageRef::parse(&args.image).map_err(|err| InputError::Usage {
+        message: err.to_string(),
+    })?;
+    let options = verify_image::lookup_options(&args.lookup)?;
+    let repository = options
+        .signature_repository
+        .as_ref()
+        .unwrap_or(image.repository())
+        .to_string();
+    let client = verify_image::registry_client(&args.lookup)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let lookup = runtime
+        .block_on(client.lookup(&image, options))
+        .with_context(|| args.image.clone())?;
+    Ok((lookup, repository))
+}

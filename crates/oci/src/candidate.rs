@@ -1,0 +1,139 @@
+//! What a lookup found: signatures and where each came from, not yet verified.
+
+use crate::{ImageRef, OciDigest};
+
+/// Where a signature was found. Reported per signature, so users can see which layout the
+/// signer used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Source {
+    /// The OCI 1.1 referrers API (`GET /v2/<name>/referrers/<digest>`).
+    Referrers,
+    /// The referrers tag schema: an OCI index under tag `sha256-<hex>`, used by writers when
+    /// the registry has no referrers API.
+    ReferrersTagSchema,
+    /// cosign's legacy signature tag `sha256-<hex>.sig`: one simple-signing layer per signature.
+    LegacyTag,
+}
+
+impl Source {
+    /// A stable name for output: `referrers`, `referrers-tag-schema`, `legacy-tag`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Referrers => "referrers",
+            Self::ReferrersTagSchema => "referrers-tag-schema",
+            Self::LegacyTag => "legacy-tag",
+        }
+    }
+}
+
+/// One signature found for an image, with everything needed to verify it offline.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SignatureCandidate {
+    /// Where it was found.
+    pub source: Source,
+    /// The digest of the manifest that carried it (the `.sig` manifest or the referrer).
+    pub manifest_digest: OciDigest,
+    /// The signature itself.
+    pub content: CandidateContent,
+}
+
+/// The two signature shapes cosign writes for images.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum CandidateContent {
+    /// A legacy simple-signing layer (formats.md b.1, b.2).
+    SimpleSigning(SimpleSigningLayer),
+    /// A Sigstore bundle (v0.3 or later) from a referrer's single layer (formats.md b.3).
+    Bundle {
+        /// The bundle JSON, as fetched and checked against its layer digest.
+        json: Vec<u8>,
+    },
+}
+
+/// A legacy signature layer: the payload blob and the layer descriptor's annotations.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SimpleSigningLayer {
+    /// The payload blob, checked against the layer digest: the signed bytes.
+    pub payload: Vec<u8>,
+    /// `dev.cosignproject.cosign/signature`: base64 signature over `payload`.
+    pub signature: String,
+    /// `dev.sigstore.cosign/certificate`: PEM leaf certificate (keyless).
+    pub certificate: Option<String>,
+    /// `dev.sigstore.cosign/chain`: PEM chain.
+    pub chain: Option<String>,
+    /// `dev.sigstore.cosign/bundle`: the Rekor bundle JSON (formats.md b.4).
+    pub rekor_bundle: Option<String>,
+    /// `dev.sigstore.cosign/rfc3161timestamp`: `{"SignedRFC3161Timestamp": "<base64>"}`.
+    pub rfc3161_timestamp: Option<String>,
+}
+
+/// What one place that can hold signatures held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SourceStatus {
+    /// Looked at; this many signatures found there.
+    Found(usize),
+    /// The tag or listing does not exist (404): nothing there.
+    Absent,
+    /// The registry has no referrers API (404 on the endpoint); the tag schema was used instead.
+    Unsupported,
+    /// Not looked at, because an earlier answer made it unnecessary.
+    Skipped,
+}
+
+/// The result of a lookup: the digest to verify and every signature candidate found for it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Lookup {
+    /// The reference as given.
+    pub image: ImageRef,
+    /// The digest signatures must name: the image's manifest (or index) digest, or, with a
+    /// platform selected, the chosen child's digest.
+    pub digest: OciDigest,
+    /// The index digest when a platform child was selected from it.
+    pub index_digest: Option<OciDigest>,
+    /// The media type of the manifest that `digest` names.
+    pub media_type: String,
+    /// Children of an index: (digest, `os/arch[/variant]`), for hints about where
+    /// signatures are ("only the children are signed").
+    pub children: Vec<(OciDigest, String)>,
+    /// Every candidate found, in discovery order.
+    pub candidates: Vec<SignatureCandidate>,
+    /// What each place held.
+    pub sources: Vec<(Source, SourceStatus)>,
+    /// Signature manifests or layers that were found but skipped, with why (wrong media type,
+    /// not a bundle, too large): shown to users so that nothing disappears silently.
+    pub skipped: Vec<String>,
+}
+
+impl Lookup {
+    /// A lookup result for `digest` with nothing found yet, for callers that find signatures
+    /// without [`crate::SignatureLookup`] (a local layout, a cache, tests): push candidates and
+    /// statuses onto the public fields, then call [`crate::verify_image`].
+    pub fn new(image: ImageRef, digest: OciDigest, media_type: impl Into<String>) -> Self {
+        Self {
+            image,
+            digest,
+            index_digest: None,
+            media_type: media_type.into(),
+            children: Vec::new(),
+            candidates: Vec::new(),
+            sources: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+}
+
+impl SignatureCandidate {
+    /// A candidate found at `source`, in the manifest `manifest_digest`.
+    pub fn new(source: Source, manifest_digest: OciDigest, content: CandidateContent) -> Self {
+        Self {
+            source,
+            manifest_digest,
+            content,
+        }
+    }
+}

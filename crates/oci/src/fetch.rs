@@ -1,0 +1,94 @@
+//! The boundary between the pure lookup and whatever moves bytes: what to fetch, and what came
+//! back. A driver (the `registry` feature, or your own HTTP stack) performs each [`Fetch`] and
+//! hands the answer to [`crate::SignatureLookup::on_response`] unchanged; every decision about
+//! the bytes is taken there.
+
+use crate::{OciDigest, Repository};
+
+/// Most manifest bytes accepted: distribution's own limit for manifest PUTs (4 MiB).
+pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Most bytes accepted for one signature payload or bundle layer: cosign's default
+/// `COSIGN_MAX_ATTACHMENT_SIZE` (128 MiB).
+pub const MAX_PAYLOAD_BYTES: u64 = 128 * 1024 * 1024;
+
+/// Most layers in one signature manifest (cosign's `maxLayers`).
+pub const MAX_SIGNATURE_LAYERS: usize = 1000;
+
+/// The media types a manifest request accepts, in the `Accept` header.
+pub const MANIFEST_ACCEPT: &[&str] = &[
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+];
+
+/// One request the lookup needs answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fetch {
+    /// `GET /v2/<name>/manifests/<reference>` (a tag or a digest), with [`MANIFEST_ACCEPT`].
+    Manifest {
+        /// Where.
+        repository: Repository,
+        /// A tag or a digest.
+        reference: String,
+    },
+    /// `GET /v2/<name>/referrers/<digest>` (OCI 1.1).
+    Referrers {
+        /// Where.
+        repository: Repository,
+        /// The subject digest.
+        digest: OciDigest,
+    },
+    /// `GET /v2/<name>/blobs/<digest>`.
+    Blob {
+        /// Where.
+        repository: Repository,
+        /// The blob's digest.
+        digest: OciDigest,
+        /// The size its descriptor declares: a driver may refuse a larger body early.
+        size: u64,
+    },
+}
+
+impl Fetch {
+    /// The most body bytes this fetch may take: a driver stops reading after this many and
+    /// reports [`Response::TooLarge`].
+    pub fn max_len(&self) -> u64 {
+        match self {
+            Self::Manifest { .. } | Self::Referrers { .. } => MAX_MANIFEST_BYTES,
+            Self::Blob { size, .. } => (*size).min(MAX_PAYLOAD_BYTES),
+        }
+    }
+
+    /// The repository the request goes to.
+    pub fn repository(&self) -> &Repository {
+        match self {
+            Self::Manifest { repository, .. }
+            | Self::Referrers { repository, .. }
+            | Self::Blob { repository, .. } => repository,
+        }
+    }
+}
+
+/// The answer to a [`Fetch`], as the driver received it. Transport failures (network,
+/// authentication, throttling after retries) are the driver's errors and never reach the
+/// lookup: they must not look like "no signatures".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Response<'a> {
+    /// 200, with the whole body.
+    Found {
+        /// The body.
+        body: &'a [u8],
+        /// The `Content-Type` header.
+        content_type: Option<&'a str>,
+        /// The `Docker-Content-Digest` header.
+        docker_content_digest: Option<&'a str>,
+    },
+    /// 404.
+    NotFound,
+    /// The body was longer than [`Fetch::max_len`]; the driver stopped reading.
+    TooLarge,
+}

@@ -1,0 +1,47 @@
+//! Find and verify cosign and Sigstore signatures on container images.
+//!
+//! * [`ImageRef`]: references normalised as docker and cosign do.
+//! * [`SignatureLookup`]: a sans-I/O state machine that says what to fetch ([`Fetch`]) and
+//!   checks every answer ([`Response`]) against its digest before parsing it. It finds
+//!   signatures in the OCI 1.1 referrers API, its tag-schema fallback and cosign's legacy
+//!   `sha256-<hex>.sig` tag, and reports where each came from.
+//! * [`verify_image`]: pure, synchronous verification of what a lookup found, with a key or a
+//!   keyless identity ([`ImagePolicy`]).
+//! * With the `registry` feature, an async driver that performs the fetches against a
+//!   registry, with docker-compatible authentication.
+//!
+//! Without the `registry` feature the crate does no I/O, reads no clock and no environment.
+
+mod candidate;
+mod digest;
+mod error;
+mod fetch;
+mod lookup;
+mod manifest;
+mod payload;
+mod reference;
+#[cfg(feature = "registry")]
+mod registry;
+mod verify;
+
+// Public API
+pub use candidate::{
+    CandidateContent, Lookup, SignatureCandidate, SimpleSigningLayer, Source, SourceStatus,
+};
+pub use digest::{OciDigest, OciDigestAlgorithm};
+pub use error::{Error, Result};
+pub use fetch::{
+    Fetch, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES, MAX_SIGNATURE_LAYERS, Response,
+};
+pub use lookup::{LookupOptions, MAX_REFERRERS, Platform, SignatureLookup};
+pub use reference::{DOCKER_HUB, ImageRef, Repository};
+#[cfg(feature = "registry")]
+pub use registry::{
+    Credentials, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BACKOFF,
+    DEFAULT_TIMEOUT, FetchStatus, FetchedBody, LookupFailure, RegistryClient, RegistryError,
+    RegistryErrorKind, RegistryOptions,
+};
+pub use verify::{
+    COSIGN_SIGN_PREDICATE_TYPE, ImagePolicy, ImageVerifyError, Rejection, RejectionCategory,
+    SignatureKind, VerifiedImage, VerifiedSignature, verify_image,
+};

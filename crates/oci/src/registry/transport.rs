@@ -1,0 +1,550 @@
+//! One request, answered: HTTPS (HTTP only where allowed), redirects followed by hand so that
+//! credentials never leave their origin, bodies read within a limit, and retries with backoff
+//! on 429, 5xx, timeouts and connection failures.
+
+use reqwest::header::{self, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use std::error::Error as _;
+use std::fmt::Write as _;
+use url::Url;
+
+use super::client::Inner;
+use super::endpoint::{http_allowed, is_forbidden_target, same_origin};
+use super::error::{RegistryError, RegistryErrorKind};
+use super::retry::{backoff, parse_retry_after};
+
+/// Most redirects followed for one request (the same as Go's `net/http`).
+const MAX_REDIRECTS: usize = 10;
+
+/// Most bytes of an error answer read, for its message.
+const ERROR_BODY_LIMIT: u64 = 64 * 1024;
+
+/// A request to send.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) accept: Option<String>,
+    /// Sent only to `url`'s origin, never after a redirect to another one.
+    pub(crate) authorization: Option<HeaderValue>,
+    /// An `application/x-www-form-urlencoded` body.
+    pub(crate) form: Option<String>,
+    /// Most body bytes accepted in a 200 answer.
+    pub(crate) max_len: u64,
+    /// A registry endpoint whose host may be reached over plain HTTP if it does not speak
+    /// TLS (loopback, or `allow_http`); the scheme found is remembered for the host.
+    pub(crate) registry_host: Option<String>,
+}
+
+/// The answer to a [`Request`], body read.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    /// The URL asked (after the switch to plain HTTP where that happened), for messages.
+    pub(crate) url: Url,
+    pub(crate) status: StatusCode,
+    /// Whether a redirect took the request to another origin (blob storage).
+    pub(crate) left_origin: bool,
+    pub(crate) content_type: Option<String>,
+    pub(crate) docker_content_digest: Option<String>,
+    pub(crate) www_authenticate: Vec<String>,
+    /// The body; for an error status, its first [`ERROR_BODY_LIMIT`] bytes.
+    pub(crate) body: Vec<u8>,
+    /// A 200 whose body exceeded [`Request::max_len`] (not read further).
+    pub(crate) too_large: bool,
+    retry_after: Option<String>,
+}
+
+impl Answer {
+    /// The registry's error message (`{"errors":[{"code","message"}]}`), if the body has one.
+    pub(crate) fn registry_message(&self) -> Option<String> {
+        registry_message(&self.body)
+    }
+
+    /// `401 UNAUTHORIZED: authentication required` or `401 Unauthorized`.
+    pub(crate) fn status_text(&self) -> String {
+        let mut text = self.status.as_u16().to_string();
+        match self.registry_message() {
+            Some(message) => {
+                let _ = write!(text, " {message}");
+            }
+            None => {
+                if let Some(reason) = self.status.canonical_reason() {
+                    let _ = write!(text, " {reason}");
+                }
+            }
+        }
+        text
+    }
+}
+
+/// Why an attempt failed, and whether trying again may help.
+enum Failure {
+    Transient(RegistryError),
+    Fatal(RegistryError),
+    /// The server did not speak TLS (or dropped the connection in the handshake): plain HTTP
+    /// is tried where it is allowed.
+    NoTls(RegistryError),
+}
+
+impl Inner {
+    /// Sends `request`, retrying transient failures; any final status is returned, except
+    /// 408, 429 and 5xx after the last retry, which are errors.
+    pub(crate) async fn send(&self, request: &Request) -> Result<Answer, RegistryError> {
+        let mut retry = 0_u32;
+        loop {
+            let (error, retry_after) = match self.attempt(request).await {
+                Ok(answer) if is_retryable(answer.status) => {
+                    let retry_after = answer.retry_after.as_deref().and_then(parse_retry_after);
+                    (status_error(request, &answer, retry), retry_after)
+                }
+                Ok(answer) => return Ok(answer),
+                Err(Failure::Transient(error)) => (error, None),
+                Err(Failure::Fatal(error) | Failure::NoTls(error)) => return Err(error),
+            };
+            if retry >= self.max_retries {
+                return Err(error);
+            }
+            tokio::time::sleep(backoff(self.retry_backoff, retry, retry_after)).await;
+            retry += 1;
+        }
+    }
+
+    /// One attempt: the request and its redirects.
+    async fn attempt(&self, request: &Request) -> Result<Answer, Failure> {
+        // The URL asked: `request.url`, or its plain-HTTP form for a host without TLS.
+        let mut origin = request.url.clone();
+        let mut url = request.url.clone();
+        let mut authorization = request.authorization.clone();
+        let mut hops = 0;
+        loop {
+            let response = match self.exchange(request, &url, authorization.as_ref()).await {
+                Err(Failure::NoTls(error)) if hops == 0 => {
+                    self.http_fallback(request, &mut url, error)?;
+                    origin = url.clone();
+                    continue;
+                }
+                other => other?,
+            };
+            let status = response.status();
+            let redirect = matches!(
+                status,
+                StatusCode::MOVED_PERMANENTLY
+                    | StatusCode::FOUND
+                    | StatusCode::SEE_OTHER
+                    | StatusCode::TEMPORARY_REDIRECT
+                    | StatusCode::PERMANENT_REDIRECT
+            );
+            if redirect && request.method == Method::GET {
+                hops += 1;
+                if hops > MAX_REDIRECTS {
+                    return Err(Failure::Fatal(RegistryError::new(
+                        RegistryErrorKind::Redirect,
+                        format!("GET {origin} was redirected more than {MAX_REDIRECTS} times"),
+                    )));
+                }
+                let next = self.redirect_target(&origin, &url, &response)?;
+                if !same_origin(&next, &origin) {
+                    // Credentials are for the registry only, never for the storage it
+                    // redirects blobs to.
+                    authorization = None;
+                }
+                url = next;
+                continue;
+            }
+            let left_origin = !same_origin(&url, &origin);
+            return read_answer(request, origin, response, left_origin).await;
+        }
+    }
+
+    /// After a registry endpoint failed to speak TLS: plain HTTP where allowed (loopback or
+    /// `allow_http`, as cosign and containerd do), remembered for the host; refused elsewhere.
+    fn http_fallback(
+        &self,
+        request: &Request,
+        url: &mut Url,
+        error: RegistryError,
+    ) -> Result<(), Failure> {
+        let Some(host) = &request.registry_host else {
+            return Err(Failure::Fatal(error));
+        };
+        if url.scheme() != "https" {
+            return Err(Failure::Transient(error));
+        }
+        if !http_allowed(url, self.allow_http) {
+            return Err(Failure::Fatal(
+                RegistryError::new(
+                    RegistryErrorKind::InsecureRefused,
+                    format!(
+                        "{host} did not complete a TLS handshake (it may serve plain HTTP); \
+                         plain HTTP is used only for loopback registries or when explicitly \
+                         allowed"
+                    ),
+                )
+                .with_source(error),
+            ));
+        }
+        // Only the scheme changes, which `Url` always allows between http and https.
+        let _ = url.set_scheme("http");
+        self.remember_plain_http(host);
+        Ok(())
+    }
+
+    /// Where a redirect leads, if it may be followed: absolute or relative `Location`, http or
+    /// https, never from HTTPS down to HTTP unless HTTP is allowed for the target, never to a
+    /// link-local or metadata address.
+    fn redirect_target(
+        &self,
+        origin: &Url,
+        url: &Url,
+        response: &reqwest::Response,
+    ) -> Result<Url, Failure> {
+        let fatal = |kind, message: String| Err(Failure::Fatal(RegistryError::new(kind, message)));
+        let Some(location) = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return fatal(
+                RegistryErrorKind::Redirect,
+                format!(
+                    "GET {} was redirected ({}) without a usable Location header",
+                    origin,
+                    response.status().as_u16()
+                ),
+            );
+        };
+        let next = match url.join(location) {
+            Ok(next) if matches!(next.scheme(), "http" | "https") => next,
+            _ => {
+                return fatal(
+                    RegistryErrorKind::Redirect,
+                    format!(
+                        "GET {} was redirected to `{}`, which is not an http(s) URL",
+                        origin,
+                        location.chars().take(200).collect::<String>()
+                    ),
+                );
+            }
+        };
+        if is_forbidden_target(&next) {
+            return fatal(
+                RegistryErrorKind::InsecureRefused,
+                format!(
+                    "GET {} was redirected to {next}, a link-local or cloud metadata address; refused",
+                    origin
+                ),
+            );
+        }
+        if next.scheme() == "http" && !http_allowed(&next, self.allow_http) {
+            return fatal(
+                RegistryErrorKind::InsecureRefused,
+                format!(
+                    "GET {} was redirected to plain HTTP ({next}); refused, plain HTTP is used only \
+                     for loopback hosts or when explicitly allowed",
+                    origin
+                ),
+            );
+        }
+        Ok(next)
+    }
+
+    /// One HTTP exchange, up to the response headers.
+    async fn exchange(
+        &self,
+        request: &Request,
+        url: &Url,
+        authorization: Option<&HeaderValue>,
+    ) -> Result<reqwest::Response, Failure> {
+        let mut builder = self.http.request(request.method.clone(), url.clone());
+        if let Some(accept) = &request.accept {
+            builder = builder.header(header::ACCEPT, accept);
+        }
+        if let Some(authorization) = authorization {
+            builder = builder.header(header::AUTHORIZATION, authorization.clone());
+        }
+        if let Some(form) = &request.form {
+            builder = builder
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form.clone());
+        }
+        match tokio::time::timeout(self.timeout, builder.send()).await {
+            Ok(Ok(response)) => {
+                self.count_request();
+                Ok(response)
+            }
+            Ok(Err(error)) => Err(classify(request, url, error)),
+            Err(_) => Err(Failure::Transient(RegistryError::new(
+                RegistryErrorKind::Timeout,
+                format!(
+                    "{} {url} got no answer within {} s",
+                    request.method,
+                    self.timeout.as_secs_f32()
+                ),
+            ))),
+        }
+    }
+}
+
+/// Reads the body of the final response: at most `max_len` bytes of a 200 (Content-Length is
+/// checked first; a longer body is abandoned, not buffered), a little of anything else.
+async fn read_answer(
+    request: &Request,
+    url: Url,
+    mut response: reqwest::Response,
+    left_origin: bool,
+) -> Result<Answer, Failure> {
+    let status = response.status();
+    let headers = response.headers();
+    let text = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let mut answer = Answer {
+        url,
+        status,
+        left_origin,
+        content_type: text(header::CONTENT_TYPE),
+        docker_content_digest: text(header::HeaderName::from_static("docker-content-digest")),
+        www_authenticate: headers
+            .get_all(header::WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .collect(),
+        body: Vec::new(),
+        too_large: false,
+        retry_after: text(header::RETRY_AFTER),
+    };
+    let limit = if status == StatusCode::OK {
+        request.max_len
+    } else {
+        ERROR_BODY_LIMIT
+    };
+    if status == StatusCode::OK && response.content_length().is_some_and(|len| len > limit) {
+        answer.too_large = true;
+        return Ok(answer);
+    }
+    let capacity = response
+        .content_length()
+        .unwrap_or(0)
+        .min(limit)
+        .min(1 << 20);
+    answer.body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if answer.body.len().saturating_add(chunk.len()) > limit {
+                    if status == StatusCode::OK {
+                        answer.too_large = true;
+                        answer.body = Vec::new();
+                    } else {
+                        let room = limit - answer.body.len();
+                        answer.body.extend_from_slice(&chunk[..room]);
+                    }
+                    break;
+                }
+                answer.body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(error) if status == StatusCode::OK => {
+                return Err(classify(request, response.url(), error));
+            }
+            // A broken error body does not hide the status.
+            Err(_) => break,
+        }
+    }
+    Ok(answer)
+}
+
+/// Sorts a transport error: TLS failures and malformed answers are final; timeouts and
+/// connection failures are worth a retry.
+fn classify(request: &Request, url: &Url, error: reqwest::Error) -> Failure {
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let host = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    };
+    if error.is_timeout() {
+        return Failure::Transient(
+            RegistryError::new(
+                RegistryErrorKind::Timeout,
+                format!("{} {url} timed out", request.method),
+            )
+            .with_source(error),
+        );
+    }
+    if let Some(tls) = rustls_error(&error) {
+        if matches!(tls, rustls::Error::InvalidMessage(_)) {
+            return Failure::NoTls(
+                RegistryError::new(
+                    RegistryErrorKind::Tls,
+                    format!(
+                        "{host} does not speak TLS: its answer to the TLS handshake is not TLS"
+                    ),
+                )
+                .with_source(error),
+            );
+        }
+        return Failure::Fatal(
+            RegistryError::new(
+                RegistryErrorKind::Tls,
+                format!(
+                    "the TLS handshake with {host} failed; if its certificate comes from a private \
+                     CA, add that CA's certificate to the trusted ones"
+                ),
+            )
+            .with_source(error),
+        );
+    }
+    let network = RegistryError::new(
+        RegistryErrorKind::Network,
+        format!("{} {url} failed: could not reach {host}", request.method),
+    )
+    .with_source(error);
+    if network
+        .source()
+        .is_some_and(|e| connect_phase_reset(e) && url.scheme() == "https")
+    {
+        // Closed in the middle of the TLS handshake: a plain-HTTP server may do that.
+        return Failure::NoTls(network);
+    }
+    Failure::Transient(network)
+}
+
+/// The rustls error in a chain, if any. tokio-rustls wraps it in `io::Error`s (nested), whose
+/// `source()` skips the wrapped error, hence the walk through `get_ref`.
+fn rustls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        let mut inner: &(dyn std::error::Error + 'static) = e;
+        loop {
+            if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+                return Some(tls);
+            }
+            match inner
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+            {
+                Some(wrapped) => inner = wrapped,
+                None => break,
+            }
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// Whether the chain ends in a connection closed or reset while connecting.
+fn connect_phase_reset(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+            )
+        {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+/// 408, 429 and 5xx other than 501: worth another try (ggcr retries the same set).
+fn is_retryable(status: StatusCode) -> bool {
+    status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || (status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED)
+}
+
+/// The error for a retryable status after the last retry.
+fn status_error(request: &Request, answer: &Answer, retries: u32) -> RegistryError {
+    let (kind, advice) = if answer.status == StatusCode::TOO_MANY_REQUESTS {
+        (
+            RegistryErrorKind::Throttled,
+            "the registry is rate-limiting; try again later, or authenticate for a higher limit",
+        )
+    } else {
+        (
+            RegistryErrorKind::ServerError,
+            "the registry is failing; try again later",
+        )
+    };
+    let tries = match retries {
+        0 => "no retry".to_owned(),
+        1 => "1 retry".to_owned(),
+        n => format!("{n} retries"),
+    };
+    RegistryError::new(
+        kind,
+        format!(
+            "{} {} answered {} after {tries}: {advice}",
+            request.method,
+            answer.url,
+            answer.status_text()
+        ),
+    )
+    .with_status(answer.status.as_u16())
+}
+
+/// The messages of an OCI error body: `CODE: message; CODE: message`.
+pub(crate) fn registry_message(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        errors: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    struct Entry {
+        #[serde(default)]
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    let envelope: Envelope = serde_json::from_slice(body).ok()?;
+    let text = envelope
+        .errors
+        .iter()
+        .map(|e| match (e.code.is_empty(), e.message.is_empty()) {
+            (false, false) => format!("{}: {}", e.code, e.message),
+            (false, true) => e.code.clone(),
+            _ => e.message.clone(),
+        })
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    (!text.is_empty()).then(|| text.chars().take(300).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_messages() {
+        assert_eq!(
+            registry_message(br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}"#).as_deref(),
+            Some("UNAUTHORIZED: authentication required")
+        );
+        assert_eq!(
+            registry_message(br#"{"errors":[{"code":"DENIED"},{"message":"m"}]}"#).as_deref(),
+            Some("DENIED; m")
+        );
+        assert_eq!(registry_message(b"<html>"), None);
+        assert_eq!(registry_message(br#"{"errors":[]}"#), None);
+    }
+
+    #[test]
+    fn retryable_statuses() {
+        for code in [408, 429, 500, 502, 503, 504] {
+            assert!(is_retryable(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
+        for code in [200, 400, 401, 403, 404, 501] {
+            assert!(!is_retryable(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
+    }
+}
