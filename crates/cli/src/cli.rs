@@ -19,11 +19,12 @@ Exit codes:
   5  transparency-log proof invalid   6  certificate not valid at signing time
   7  certificate not trusted (chain or SCT)   8  timestamp invalid";
 
-/// Verify detached signatures over files with a vendor's public key.
+/// Verify detached signatures over files, Sigstore bundles, and container image signatures.
 ///
 /// A drop-in for `openssl dgst -sha256 -verify KEY -signature SIG FILE` that also reads cosign
 /// (base64) and raw r‖s signatures, verifies whole folders in parallel, and says why a file
-/// failed.
+/// failed; and a `cosign verify` for images in OCI registries that needs nothing but the
+/// registry when given a key.
 #[derive(Debug, Parser)]
 #[command(name = "vouch", version, after_help = EXIT_CODES, propagate_version = true)]
 pub(crate) struct Cli {

@@ -389,8 +389,10 @@ impl SignatureLookup {
     }
 
     /// Every request that can be made now, to run concurrently; answer them with
-    /// [`Self::on_response`] in any order, then ask again. Empty when the lookup is done (or
-    /// stopped at an error) and nothing is outstanding.
+    /// [`Self::on_response`] in any order, then ask again. Empty when nothing can be fetched
+    /// now: the lookup is done, stopped at an error, or waits for answers to fetches already
+    /// handed out. A driver that answers each batch before asking again is done when this is
+    /// empty.
     pub fn next_fetches(&mut self) -> Vec<Fetch> {
         let mut fetches = Vec::new();
         while let Some(fetch) = self.next_fetch() {
@@ -652,15 +654,9 @@ impl SignatureLookup {
                 .is_some_and(|p| p.variant == wanted.variant)
         });
         let Some(chosen) = exact.or(candidates.first()) else {
-            let mut available: Vec<&str> = children.iter().map(|(_, p)| p.as_str()).collect();
-            available.dedup();
             return Err(Error::PlatformNotFound {
                 platform: wanted.to_string(),
-                available: if available.is_empty() {
-                    "no platforms".to_owned()
-                } else {
-                    available.join(", ")
-                },
+                available: available_platforms(&children),
             });
         };
         Ok(Target {
@@ -1144,6 +1140,27 @@ impl SignatureLookup {
             .ok_or_else(|| Error::LookupOutOfOrder {
                 detail: "a signature fetch answered before the image manifest".to_owned(),
             })
+    }
+}
+
+/// The distinct platforms of an index's children, in order, for [`Error::PlatformNotFound`]:
+/// without buildx's attestation entries (`unknown/unknown`), and at most 30 of them.
+fn available_platforms(children: &[(OciDigest, String)]) -> String {
+    const SHOWN: usize = 30;
+    let mut seen = std::collections::BTreeSet::new();
+    let distinct: Vec<&str> = children
+        .iter()
+        .map(|(_, platform)| platform.as_str())
+        .filter(|platform| *platform != "unknown/unknown" && seen.insert(*platform))
+        .collect();
+    match distinct.len() {
+        0 => "no platforms".to_owned(),
+        n if n <= SHOWN => distinct.join(", "),
+        n => format!(
+            "{}, and {} more",
+            distinct.get(..SHOWN).unwrap_or_default().join(", "),
+            n - SHOWN
+        ),
     }
 }
 

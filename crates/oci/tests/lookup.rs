@@ -735,10 +735,14 @@ fn push_index(registry: &mut Registry) -> (Value, Value, Value) {
     amd64_entry["platform"] = json!({"os": "linux", "architecture": "amd64"});
     let mut arm64_entry = arm64.clone();
     arm64_entry["platform"] = json!({"os": "linux", "architecture": "arm64", "variant": "v8"});
+    // buildx's provenance entry.
+    let mut attestation = push_image(registry, REPO, None, "buildx-attestation");
+    attestation["platform"] = json!({"os": "unknown", "architecture": "unknown"});
+    attestation["annotations"] = json!({"vnd.docker.reference.type": "attestation-manifest"});
     let index = registry.manifest(
         REPO,
         Some("v1"),
-        &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [amd64_entry, arm64_entry]}),
+        &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [amd64_entry, arm64_entry, attestation]}),
         "index",
     );
     (index, amd64, arm64)
@@ -761,7 +765,10 @@ fn platform_selected_from_an_index() {
     );
     assert_eq!(lookup.media_type, OCI_MANIFEST);
     let children: Vec<&str> = lookup.children.iter().map(|(_, p)| p.as_str()).collect();
-    assert_eq!(children, ["linux/amd64", "linux/arm64/v8"]);
+    assert_eq!(
+        children,
+        ["linux/amd64", "linux/arm64/v8", "unknown/unknown"]
+    );
     assert_eq!(lookup.candidates.len(), 1);
 
     // Without a platform the index itself is what signatures must name.
@@ -769,7 +776,7 @@ fn platform_selected_from_an_index() {
     assert_eq!(lookup.digest.to_string(), index["digest"].as_str().unwrap());
     assert_eq!(lookup.index_digest, None);
     assert_eq!(lookup.media_type, OCI_INDEX);
-    assert_eq!(lookup.children.len(), 2);
+    assert_eq!(lookup.children.len(), 3);
     assert!(lookup.candidates.is_empty());
 }
 

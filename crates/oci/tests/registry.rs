@@ -320,7 +320,7 @@ async fn a_known_challenge_is_answered_up_front_for_other_repositories() {
     GET /v2/app/manifests/v1
     GET /token?service=test-registry&scope=repository%3Aapp%3Apull
     GET /v2/app/manifests/v1  [Authorization: Bearer <redacted>]
-    GET /token?service=test-registry&scope=repository%3Aother%3Apull&scope=repository%3Aapp%3Apull
+    GET /token?service=test-registry&scope=repository%3Aother%3Apull
     GET /v2/other/manifests/v1  [Authorization: Bearer <redacted>]
     ");
 }

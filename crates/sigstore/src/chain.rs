@@ -15,7 +15,15 @@ use crate::{Bundle, Error};
 /// only for another reason). sigstore-python and sigstore-go refuse them; so do we.
 ///
 /// A root is recognised as a self-issued certificate (issuer equals subject, compared as DER).
+///
+/// Legacy cosign bundles are exempt: cosign's `dev.sigstore.cosign/chain` annotation, which
+/// callers put after the leaf, ends with the root by design, and the conversion to v0.1 keeps
+/// it. The trust decision does not depend on it either way: sigstore-verify builds the chain
+/// from the trust root's certificates only.
 pub(crate) fn refuse_root_in_chain(bundle: &Bundle) -> Result<(), Error> {
+    if *bundle.format() == crate::BundleFormat::LegacyCosign {
+        return Ok(());
+    }
     let VerificationMaterialContent::X509CertificateChain { certificates } =
         &bundle.inner.verification_material.content
     else {

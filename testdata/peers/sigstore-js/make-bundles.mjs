@@ -11,6 +11,9 @@
 //       verifies one bundle offline with @sigstore/verify; exit 0 and `OK`, or exit 1 and the
 //       error code and message.
 //
+// make-image-bundle.mjs imports the mock services and the signer's identity from here; the
+// commands above run only when this file is the one node was started with.
+//
 // Every key (the signers', the CA's, the logs', the TSA's) is generated afresh in each run;
 // nothing secret is written to OUTDIR. Times and keys vary from run to run, the structure and the
 // expected answers do not.
@@ -19,6 +22,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import mockPkg from '@sigstore/mock';
 import signPkg from '@sigstore/sign';
@@ -33,17 +37,17 @@ const { bundleToJSON, bundleFromJSON } = bundlePkg;
 const { Verifier, toSignedEntity, toTrustMaterial } = verifyPkg;
 const { TrustedRoot, HashAlgorithm, PublicKeyDetails } = specsPkg;
 
-const IDENTITY = 'https://github.com/vouch-peer/sigstore-js/.github/workflows/sign.yml@refs/heads/main';
-const ISSUER = 'https://token.actions.githubusercontent.com';
+export const IDENTITY = 'https://github.com/vouch-peer/sigstore-js/.github/workflows/sign.yml@refs/heads/main';
+export const ISSUER = 'https://token.actions.githubusercontent.com';
 const IDENTITY_REGEXP = 'https://github\\.com/vouch-peer/.*';
 const ISSUER_REGEXP = 'https://token\\.actions\\.githubusercontent\\.com';
-const WRONG_IDENTITY = 'https://github.com/someone-else/sigstore-js/.github/workflows/sign.yml@refs/heads/main';
+export const WRONG_IDENTITY = 'https://github.com/someone-else/sigstore-js/.github/workflows/sign.yml@refs/heads/main';
 const WRONG_ISSUER = 'https://accounts.google.com';
-const INTOTO_TYPE = 'application/vnd.in-toto+json';
+export const INTOTO_TYPE = 'application/vnd.in-toto+json';
 
 const p256 = () => crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const spki = (publicKey) => publicKey.export({ format: 'der', type: 'spki' });
-const sha256 = (data) => crypto.createHash('sha256').update(data).digest();
+export const sha256 = (data) => crypto.createHash('sha256').update(data).digest();
 
 // ---------------------------------------------------------------------------------------------
 // The mock services, each a real HTTP server on an ephemeral loopback port.
@@ -128,6 +132,11 @@ let tsaMillis = 123;
 const caClock = new Date();
 let caOffsetMs = 0;
 
+// Sets the milliseconds of the TSA's genTime (for importers; `sign` below sets it itself).
+export function setTsaMillis(millis) {
+  tsaMillis = millis;
+}
+
 const ctlogEntry = (ctlog, validFor) => ({
   baseUrl: 'https://ctfe.sigstore.mock',
   hashAlgorithm: HashAlgorithm.SHA2_256,
@@ -149,7 +158,7 @@ const caEntry = (rootCertificate, uri, validFor) => ({
   operator: 'sigstore.mock',
 });
 
-async function startServices() {
+export async function startServices() {
   // Everything the trusted root lists becomes valid a minute before any of it exists.
   const validFrom = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
   const validFor = { start: validFrom, end: undefined };
@@ -240,7 +249,7 @@ class KeySigner {
 
 // An unsigned OIDC token: the mock Fulcio decodes the claims without checking a signature, and puts
 // `sub` in a URI SAN and `iss` in the issuer extensions (1.3.6.1.4.1.57264.1.1 and .1.8).
-function identityToken() {
+export function identityToken() {
   const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
   return [b64({ alg: 'none', typ: 'JWT' }), b64({ iss: ISSUER, sub: IDENTITY, aud: 'sigstore', iat: now, exp: now + 600 }), ''].join('.');
@@ -320,7 +329,7 @@ function canonicalJSON(v) {
 // ---------------------------------------------------------------------------------------------
 // Offline verification with @sigstore/verify.
 
-function verifyWithSigstoreJS({ bundleJSON, artifact, trustedRootJSON, keyPEM, tlogThreshold, identity, issuer }) {
+export function verifyWithSigstoreJS({ bundleJSON, artifact, trustedRootJSON, keyPEM, tlogThreshold, identity, issuer }) {
   const bundle = bundleFromJSON(bundleJSON);
   const root = TrustedRoot.fromJSON(trustedRootJSON);
   let keys;
@@ -708,11 +717,15 @@ if (Number(process.versions.node.split('.')[0]) < 20) {
   process.exit(2);
 }
 
-const argv = process.argv.slice(2);
-if (argv[0] === '--verify') {
-  verifyMain(argv.slice(1));
-} else if (argv.length === 1 && !argv[0].startsWith('-')) {
-  await makeBundles(argv[0]);
-} else {
-  usage();
+// The commands run only when node was started with this file, not when it is imported.
+const isMain = process.argv[1] !== undefined && fs.realpathSync(process.argv[1]) === fs.realpathSync(fileURLToPath(import.meta.url));
+if (isMain) {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--verify') {
+    verifyMain(argv.slice(1));
+  } else if (argv.length === 1 && !argv[0].startsWith('-')) {
+    await makeBundles(argv[0]);
+  } else {
+    usage();
+  }
 }

@@ -13,4 +13,5 @@ mod sigstore_js;
 mod verify_blob;
 mod verify_bundle;
 mod verify_dir;
+mod verify_image_bundles;
 mod verify_image_e2e;

@@ -1160,3 +1160,15 @@ pub(crate) fn copy_signature(registry: &Registry, from: &Image, to: &Image) -> S
     let (media_type, bytes) = registry.get_manifest(&from.repo, &from.sig_tag());
     registry.put_manifest(&to.repo, &to.sig_tag(), &media_type, &bytes)
 }
+
+// --- Referrers written by other tools (verify_image_bundles.rs) --------------------------------
+
+impl Registry {
+    /// The HTTP status of `GET /v2/<repo>/manifests/<reference>` with this registry's
+    /// credentials: 200 if the manifest is there, 404 if not.
+    pub(crate) fn manifest_status(&self, repo: &str, reference: &str) -> u16 {
+        let path = format!("/v2/{repo}/manifests/{reference}");
+        self.request("GET", repo, &path, &[("Accept", MANIFEST_TYPES)], b"")
+            .status
+    }
+}

@@ -80,8 +80,11 @@ impl Inner {
                         renewable: true,
                     }));
                 }
+                // The challenge's scope too, if it is about this repository but differs (ggcr
+                // merges them likewise); a remembered challenge may be about another one.
+                let about_this = format!("repository:{}:", repository.name());
                 let mut scopes = vec![ours];
-                scopes.extend(scope.filter(|s| !s.is_empty() && *s != scopes[0]));
+                scopes.extend(scope.filter(|s| s.starts_with(&about_this) && *s != scopes[0]));
                 let token = self
                     .fetch_token(
                         repository,

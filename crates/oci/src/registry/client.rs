@@ -302,7 +302,7 @@ impl RegistryClient {
                         RegistryErrorKind::UnexpectedStatus,
                         format!(
                             "GET {} answered {}{at}; expected 200 or 404",
-                            answer.url,
+                            super::transport::shown(&answer.url),
                             answer.status_text()
                         ),
                     )

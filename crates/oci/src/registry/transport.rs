@@ -5,7 +5,6 @@
 use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
-use std::error::Error as _;
 use std::fmt::Write as _;
 use url::Url;
 
@@ -82,9 +81,12 @@ impl Answer {
 enum Failure {
     Transient(RegistryError),
     Fatal(RegistryError),
-    /// The server did not speak TLS (or dropped the connection in the handshake): plain HTTP
-    /// is tried where it is allowed.
+    /// The server answered the TLS handshake with something that is not TLS: plain HTTP is
+    /// tried where it is allowed.
     NoTls(RegistryError),
+    /// The connection closed during the TLS handshake: a plain-HTTP server may do that, so
+    /// plain HTTP is tried where it is allowed; elsewhere it is a transient failure.
+    HandshakeReset(RegistryError),
 }
 
 impl Inner {
@@ -99,7 +101,7 @@ impl Inner {
                     (status_error(request, &answer, retry), retry_after)
                 }
                 Ok(answer) => return Ok(answer),
-                Err(Failure::Transient(error)) => (error, None),
+                Err(Failure::Transient(error) | Failure::HandshakeReset(error)) => (error, None),
                 Err(Failure::Fatal(error) | Failure::NoTls(error)) => return Err(error),
             };
             if retry >= self.max_retries {
@@ -119,8 +121,8 @@ impl Inner {
         let mut hops = 0;
         loop {
             let response = match self.exchange(request, &url, authorization.as_ref()).await {
-                Err(Failure::NoTls(error)) if hops == 0 => {
-                    self.http_fallback(request, &mut url, error)?;
+                Err(failure @ (Failure::NoTls(_) | Failure::HandshakeReset(_))) if hops == 0 => {
+                    self.http_fallback(request, &mut url, failure)?;
                     origin = url.clone();
                     continue;
                 }
@@ -140,7 +142,10 @@ impl Inner {
                 if hops > MAX_REDIRECTS {
                     return Err(Failure::Fatal(RegistryError::new(
                         RegistryErrorKind::Redirect,
-                        format!("GET {origin} was redirected more than {MAX_REDIRECTS} times"),
+                        format!(
+                            "GET {} was redirected more than {MAX_REDIRECTS} times",
+                            shown(&origin)
+                        ),
                     )));
                 }
                 let next = self.redirect_target(&origin, &url, &response)?;
@@ -163,15 +168,27 @@ impl Inner {
         &self,
         request: &Request,
         url: &mut Url,
-        error: RegistryError,
+        failure: Failure,
     ) -> Result<(), Failure> {
+        let (error, certain) = match failure {
+            Failure::NoTls(error) => (error, true),
+            Failure::HandshakeReset(error) => (error, false),
+            other => return Err(other),
+        };
         let Some(host) = &request.registry_host else {
-            return Err(Failure::Fatal(error));
+            return Err(if certain {
+                Failure::Fatal(error)
+            } else {
+                Failure::Transient(error)
+            });
         };
         if url.scheme() != "https" {
             return Err(Failure::Transient(error));
         }
         if !http_allowed(url, self.allow_http) {
+            if !certain {
+                return Err(Failure::Transient(error));
+            }
             return Err(Failure::Fatal(
                 RegistryError::new(
                     RegistryErrorKind::InsecureRefused,
@@ -209,7 +226,7 @@ impl Inner {
                 RegistryErrorKind::Redirect,
                 format!(
                     "GET {} was redirected ({}) without a usable Location header",
-                    origin,
+                    shown(origin),
                     response.status().as_u16()
                 ),
             );
@@ -231,8 +248,9 @@ impl Inner {
             return fatal(
                 RegistryErrorKind::InsecureRefused,
                 format!(
-                    "GET {} was redirected to {next}, a link-local or cloud metadata address; refused",
-                    origin
+                    "GET {} was redirected to {}, a link-local or cloud metadata address; refused",
+                    shown(origin),
+                    shown(&next)
                 ),
             );
         }
@@ -240,9 +258,10 @@ impl Inner {
             return fatal(
                 RegistryErrorKind::InsecureRefused,
                 format!(
-                    "GET {} was redirected to plain HTTP ({next}); refused, plain HTTP is used only \
+                    "GET {} was redirected to plain HTTP ({}); refused, plain HTTP is used only \
                      for loopback hosts or when explicitly allowed",
-                    origin
+                    shown(origin),
+                    shown(&next)
                 ),
             );
         }
@@ -277,8 +296,9 @@ impl Inner {
             Err(_) => Err(Failure::Transient(RegistryError::new(
                 RegistryErrorKind::Timeout,
                 format!(
-                    "{} {url} got no answer within {} s",
+                    "{} {} got no answer within {} s",
                     request.method,
+                    shown(url),
                     self.timeout.as_secs_f32()
                 ),
             ))),
@@ -368,17 +388,34 @@ fn classify(request: &Request, url: &Url, error: reqwest::Error) -> Failure {
         Some(port) => format!("{host}:{port}"),
         None => host,
     };
-    if error.is_timeout() {
-        return Failure::Transient(
+    let method = &request.method;
+    let shown = shown(url);
+    // Our messages name the URL without its query (storage URLs carry signatures there).
+    let reset = error.is_connect() && url.scheme() == "https" && connect_phase_reset(&error);
+    let builder = error.is_builder();
+    let timeout = error.is_timeout();
+    let tls = rustls_error(&error).map(|tls| matches!(tls, rustls::Error::InvalidMessage(_)));
+    let error = error.without_url();
+    if builder {
+        return Failure::Fatal(
             RegistryError::new(
-                RegistryErrorKind::Timeout,
-                format!("{} {url} timed out", request.method),
+                RegistryErrorKind::Configuration,
+                format!("cannot build the request {method} {shown}"),
             )
             .with_source(error),
         );
     }
-    if let Some(tls) = rustls_error(&error) {
-        if matches!(tls, rustls::Error::InvalidMessage(_)) {
+    if timeout {
+        return Failure::Transient(
+            RegistryError::new(
+                RegistryErrorKind::Timeout,
+                format!("{method} {shown} timed out"),
+            )
+            .with_source(error),
+        );
+    }
+    match tls {
+        Some(true) => {
             return Failure::NoTls(
                 RegistryError::new(
                     RegistryErrorKind::Tls,
@@ -389,30 +426,37 @@ fn classify(request: &Request, url: &Url, error: reqwest::Error) -> Failure {
                 .with_source(error),
             );
         }
-        return Failure::Fatal(
-            RegistryError::new(
-                RegistryErrorKind::Tls,
-                format!(
-                    "the TLS handshake with {host} failed; if its certificate comes from a private \
-                     CA, add that CA's certificate to the trusted ones"
-                ),
-            )
-            .with_source(error),
-        );
+        Some(false) => {
+            return Failure::Fatal(
+                RegistryError::new(
+                    RegistryErrorKind::Tls,
+                    format!(
+                        "the TLS handshake with {host} failed; if its certificate comes from a \
+                         private CA, add that CA's certificate to the trusted ones"
+                    ),
+                )
+                .with_source(error),
+            );
+        }
+        None => {}
     }
     let network = RegistryError::new(
         RegistryErrorKind::Network,
-        format!("{} {url} failed: could not reach {host}", request.method),
+        format!("{method} {shown} failed: could not reach {host}"),
     )
     .with_source(error);
-    if network
-        .source()
-        .is_some_and(|e| connect_phase_reset(e) && url.scheme() == "https")
-    {
-        // Closed in the middle of the TLS handshake: a plain-HTTP server may do that.
-        return Failure::NoTls(network);
+    if reset {
+        return Failure::HandshakeReset(network);
     }
     Failure::Transient(network)
+}
+
+/// `url` for messages: without its query and fragment, where storage URLs carry signatures.
+pub(crate) fn shown(url: &Url) -> String {
+    let mut url = url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    url.to_string()
 }
 
 /// The rustls error in a chain, if any. tokio-rustls wraps it in `io::Error`s (nested), whose
@@ -438,17 +482,23 @@ fn rustls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a 
     None
 }
 
-/// Whether the chain ends in a connection closed or reset while connecting.
+/// Whether the chain holds a connection closed or reset (`io::Error`s nested as in
+/// [`rustls_error`]).
 fn connect_phase_reset(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(error);
     while let Some(e) = current {
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && matches!(
+        let mut inner: &(dyn std::error::Error + 'static) = e;
+        while let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            if matches!(
                 io.kind(),
                 std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
-            )
-        {
-            return true;
+            ) {
+                return true;
+            }
+            match io.get_ref() {
+                Some(wrapped) => inner = wrapped,
+                None => break,
+            }
         }
         current = e.source();
     }
@@ -485,7 +535,7 @@ fn status_error(request: &Request, answer: &Answer, retries: u32) -> RegistryErr
         format!(
             "{} {} answered {} after {tries}: {advice}",
             request.method,
-            answer.url,
+            shown(&answer.url),
             answer.status_text()
         ),
     )
@@ -536,6 +586,12 @@ mod tests {
         );
         assert_eq!(registry_message(b"<html>"), None);
         assert_eq!(registry_message(br#"{"errors":[]}"#), None);
+    }
+
+    #[test]
+    fn urls_in_messages_lose_their_query() {
+        let url = Url::parse("https://bucket.example/blob?X-Amz-Signature=secret#frag").unwrap();
+        assert_eq!(shown(&url), "https://bucket.example/blob");
     }
 
     #[test]
