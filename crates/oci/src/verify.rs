@@ -424,6 +424,13 @@ pub fn verify_image(
 
 /// Where signatures may be when there are none for the digest verified.
 fn hint(lookup: &Lookup) -> Option<String> {
+    // A platform child was verified: the lookup still lists the index's children, but the
+    // place to look is the index.
+    if let Some(index) = &lookup.index_digest {
+        return Some(format!(
+            "the platform image is unsigned; the index {index} may be signed: verify without --platform"
+        ));
+    }
     if !lookup.children.is_empty() {
         let mut children: Vec<String> = lookup
             .children
@@ -442,11 +449,7 @@ fn hint(lookup: &Lookup) -> Option<String> {
             children.join(", ")
         ));
     }
-    lookup.index_digest.as_ref().map(|index| {
-        format!(
-            "the platform image is unsigned; the index {index} may be signed: verify without --platform"
-        )
-    })
+    None
 }
 
 /// What a candidate that passed every check showed.
@@ -501,11 +504,18 @@ fn check(
 ///
 /// The chain annotation (`dev.sigstore.cosign/chain`, intermediates then root) is not used:
 /// the certificate must chain to a certificate authority of the trust root with the
-/// intermediates the trust root holds, as cosign checks Fulcio certificates; and a bundle
-/// that carries its own root is refused by `vouch-sigstore` anyway.
+/// intermediates the trust root holds, as cosign checks Fulcio certificates, so a root at the
+/// end of the annotation could add no trust.
 fn legacy_bundle(layer: &SimpleSigningLayer) -> Result<Bundle, Refusal> {
     let b64 = base64::engine::general_purpose::STANDARD;
-    let signature = layer.signature.trim();
+    // Go's base64 decoder (cosign, containers/image) skips line breaks: signatures wrapped at
+    // 76 columns are accepted there, so here too.
+    let signature: String = layer
+        .signature
+        .chars()
+        .filter(|c| !matches!(c, '\r' | '\n'))
+        .collect();
+    let signature = signature.trim();
     if signature.is_empty() {
         return Err(Refusal::malformed(
             "the layer has no `dev.cosignproject.cosign/signature` annotation",
@@ -536,6 +546,20 @@ fn check_simple_signing(
     policy: &ImagePolicy,
     verifier: &Verifier,
 ) -> Result<Checked, Refusal> {
+    // A certificate needs a trusted time to be checked against: for a legacy layer, only the
+    // Rekor bundle gives one (the RFC 3161 annotation is not used, see docs/oci.md). Say so,
+    // rather than let the converted v0.1 bundle fail for a missing inclusion promise.
+    if layer.certificate.as_deref().is_some_and(|c| !c.trim().is_empty())
+        && layer.rekor_bundle.is_none()
+    {
+        // Category `Certificate`, not `LogEntryMissing`: not requiring the log cannot help.
+        return Err(Refusal::new(
+            RejectionCategory::Certificate,
+            "the layer is signed with a certificate but has no `dev.sigstore.cosign/bundle` \
+             annotation: without a transparency-log entry there is no trusted time to check \
+             the short-lived certificate at, whether or not the log is required",
+        ));
+    }
     let bundle = legacy_bundle(layer)?;
     // The cryptography first: nothing the payload says counts before it is authenticated.
     let verified = verifier

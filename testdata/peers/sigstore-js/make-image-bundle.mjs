@@ -8,13 +8,15 @@
 //   node make-image-bundle.mjs SPEC OUTDIR
 //
 // SPEC is a JSON file: {"bundles": [{"name": N, "subject": S, "digest": "sha256:<hex>",
-// "predicateType": T, "predicate": {…}}, …]}. For each entry the script writes OUTDIR/N.sigstore.json:
-// a Sigstore bundle v0.3 holding a DSSE envelope (payloadType application/vnd.in-toto+json) of the
-// in-toto Statement v1 {"_type": "https://in-toto.io/Statement/v1", "subject": [{"name": S,
-// "digest": {"sha256": "<hex>"}}], "predicateType": T, "predicate": {…}}, signed with a Fulcio
+// "annotations": {…} (optional), "predicateType": T, "predicate": {…}}, …]}. For each entry the
+// script writes OUTDIR/N.sigstore.json: a Sigstore bundle v0.3 holding a DSSE envelope (payloadType
+// application/vnd.in-toto+json) of the in-toto Statement v1 {"_type":
+// "https://in-toto.io/Statement/v1", "subject": [{"name": S, "digest": {"sha256": "<hex>"},
+// "annotations": {…}}], "predicateType": T, "predicate": {…}}, signed with a Fulcio
 // certificate for the mock identity, with a Rekor `dsse` 0.0.1 entry and an RFC 3161 timestamp.
 // A cosign v3 image signature (`cosign sign`, new bundle format) is exactly that with S the image's
-// repository, <hex> its manifest digest, T https://sigstore.dev/cosign/sign/v1 and {} as predicate.
+// repository, <hex> its manifest digest, T https://sigstore.dev/cosign/sign/v1, {} as predicate,
+// and `cosign sign -a key=value`'s annotations, if any, as the subject's.
 // It also writes OUTDIR/trusted_root.json (the services' CA, CT log, Rekor and TSA, all fresh keys)
 // and OUTDIR/signer.json: {"identity", "issuer", "wrong_identity", "packages": {name: version}}.
 //
@@ -89,7 +91,9 @@ async function main(specPath, outdir) {
       }
       const statement = {
         _type: STATEMENT_TYPE,
-        subject: [{ name: entry.subject, digest: { sha256: match[1] } }],
+        subject: [
+          { name: entry.subject, digest: { sha256: match[1] }, ...(entry.annotations ? { annotations: entry.annotations } : {}) },
+        ],
         predicateType: entry.predicateType,
         predicate: entry.predicate ?? {},
       };

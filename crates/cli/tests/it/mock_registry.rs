@@ -165,7 +165,12 @@ impl MockRegistry {
     /// A Sigstore bundle as cosign v3 attaches it: a referrer manifest whose single layer is
     /// the bundle, `subject` naming the image. Returns the manifest's bytes, to pass to
     /// [`Self::referrers`].
-    pub(crate) fn bundle_referrer(&self, repo: &str, subject: &OciDigest, bundle: &[u8]) -> Vec<u8> {
+    pub(crate) fn bundle_referrer(
+        &self,
+        repo: &str,
+        subject: &OciDigest,
+        bundle: &[u8],
+    ) -> Vec<u8> {
         let config = self.blob(repo, b"{}");
         let layer = self.blob(repo, bundle);
         json!({
@@ -295,7 +300,11 @@ impl TestKey {
     }
 
     /// A legacy layer: a simple-signing payload for `digest`, signed.
-    pub(crate) fn simple_signing_layer(&self, docker_reference: &str, digest: &OciDigest) -> SignatureLayer {
+    pub(crate) fn simple_signing_layer(
+        &self,
+        docker_reference: &str,
+        digest: &OciDigest,
+    ) -> SignatureLayer {
         let payload = simple_signing_payload(docker_reference, digest);
         let signature = b64(&self.sign(&payload));
         SignatureLayer::signed(payload, signature)
@@ -568,9 +577,8 @@ fn serve_endless(mut stream: TcpStream, content_length: Option<u64>, written: &A
         Some(len) => format!("Content-Length: {len}"),
         None => "Transfer-Encoding: chunked".to_owned(),
     };
-    let headers = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n{framing}\r\n\r\n"
-    );
+    let headers =
+        format!("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n{framing}\r\n\r\n");
     if stream.write_all(headers.as_bytes()).is_err() {
         return;
     }

@@ -31,6 +31,22 @@
 //!   Unlike cosign/ggcr's fallback index (sigstore/cosign#4641), the entry's `artifactType` is the
 //!   manifest's own, not the config's media type.
 //!
+//! The cases ([`sigstore_cli_attach_htpasswd`]; [`sigstore_cli_attach_bearer`] repeats the first
+//! two through a token server), with the mock identity unless said otherwise:
+//!
+//! | image `test/app:…` | attached | `vouch verify` |
+//! |---|---|---|
+//! | `signed` | `cosign/sign/v1` statement about it | 0, one `bundle` from `referrers-tag-schema`, log verified (Docker config, or `--registry-username/--registry-password`; `--check-identity` too) |
+//! | `signed`, no credentials | | 11 |
+//! | `signed`, another identity | | 1, `identity` |
+//! | `signed`, `-a env=prod` | | 1, `annotations` |
+//! | `mismatch` | a signature of `other` (another digest) | 1, `payload-mismatch` |
+//! | `provenance` | only an SLSA provenance statement about it | 1, `not-image-signature` |
+//! | `signature-and-provenance` | a signature with subject annotation `env=prod`, and an SLSA provenance | 0, the signature (the provenance listed as `not-image-signature`); `-a env=prod` 0; `-a env=staging` 1, `annotations` + `not-image-signature` |
+//! | `unsigned` | nothing | 10 |
+//!
+//! `vouch tree` lists each bundle under `referrers-tag-schema REPO:sha256-<hex>`.
+//!
 //! Needs Node.js with `npm ci --prefix testdata/peers/sigstore-js`, and the registry peers
 //! (`sudo bash testdata/peers/registry/install-peers.sh`); without them the tests fail and say so.
 
@@ -99,6 +115,8 @@ struct BundleSpec<'a> {
     name: &'a str,
     digest: &'a str,
     predicate_type: &'a str,
+    /// The subject's annotations (cosign's `sign -a key=value`).
+    annotations: &'a [(&'a str, &'a str)],
 }
 
 /// What make-image-bundle.mjs wrote: the bundles, the root and the signer's identity.
@@ -136,13 +154,22 @@ fn make_bundles(work: &Path, repository: &str, specs: &[BundleSpec<'_>]) -> Sign
     let bundles: Vec<Value> = specs
         .iter()
         .map(|s| {
-            json!({
+            let mut bundle = json!({
                 "name": s.name,
                 "subject": repository,
                 "digest": s.digest,
                 "predicateType": s.predicate_type,
                 "predicate": predicate(s.predicate_type),
-            })
+            });
+            if !s.annotations.is_empty() {
+                bundle["annotations"] = s
+                    .annotations
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                    .collect::<serde_json::Map<_, _>>()
+                    .into();
+            }
+            bundle
         })
         .collect();
     let spec = work.join("bundles-spec.json");
@@ -436,27 +463,33 @@ fn sigstore_cli_attach_htpasswd() {
                 name: "signed",
                 digest: &signed_image.digest,
                 predicate_type: COSIGN_SIGN,
+                annotations: &[],
             },
             // A genuine signature of `other`, attached to `mismatch`.
             BundleSpec {
                 name: "of-other-image",
                 digest: &other.digest,
                 predicate_type: COSIGN_SIGN,
+                annotations: &[],
             },
             BundleSpec {
                 name: "provenance",
                 digest: &provenance.digest,
                 predicate_type: SLSA_PROVENANCE,
+                annotations: &[],
             },
             BundleSpec {
                 name: "both-signature",
                 digest: &both.digest,
                 predicate_type: COSIGN_SIGN,
+                // As `cosign sign -a env=prod` writes it.
+                annotations: &[("env", "prod")],
             },
             BundleSpec {
                 name: "both-provenance",
                 digest: &both.digest,
                 predicate_type: SLSA_PROVENANCE,
+                annotations: &[],
             },
         ],
     );
@@ -517,6 +550,26 @@ fn sigstore_cli_attach_htpasswd() {
         None,
     );
     assert_eq!(code, 11, "{report:#}");
+    // --check-identity: a bundle names no repository, so it is accepted as cosign accepts it.
+    let (code, report) = vouch_verify(
+        &signed,
+        &signed.identity,
+        &[signed_image.reference()],
+        &["--check-identity"],
+        Some(&config),
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert_one_bundle_signature(&report, &signed_image, &signed_referrer, &signed);
+    // An annotation the statement's subject does not carry: exit 1, category annotations.
+    let (code, report) = vouch_verify(
+        &signed,
+        &signed.identity,
+        &[signed_image.reference()],
+        &["-a", "env=prod"],
+        Some(&config),
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert_rejected(&report, 1, "annotations");
 
     // Another identity: exit 1, category identity (image verification reports every reason
     // with exit 1; `verify-blob --bundle` would exit 3).
@@ -576,6 +629,41 @@ fn sigstore_cli_attach_htpasswd() {
     assert_eq!(rejected[0]["category"], "not-image-signature", "{report:#}");
     assert_eq!(
         rejected[0]["manifest_digest"], both_provenance,
+        "{report:#}"
+    );
+    // Its signature carries the subject annotation env=prod: `-a env=prod` holds, and the
+    // signed annotations are reported; another value does not.
+    let (code, report) = vouch_verify(
+        &signed,
+        &signed.identity,
+        &[both.reference()],
+        &["-a", "env=prod"],
+        Some(&config),
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert_one_bundle_signature(&report, &both, &both_signature, &signed);
+    assert_eq!(
+        entry(&report)["signatures"][0]["annotations"],
+        json!({"env": "prod"}),
+        "{report:#}"
+    );
+    let (code, report) = vouch_verify(
+        &signed,
+        &signed.identity,
+        &[both.reference()],
+        &["-a", "env=staging"],
+        Some(&config),
+    );
+    assert_eq!(code, 1, "{report:#}");
+    let categories: Vec<&Value> = entry(&report)["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["category"])
+        .collect();
+    assert_eq!(
+        categories,
+        ["annotations", "not-image-signature"],
         "{report:#}"
     );
 
@@ -682,6 +770,7 @@ fn sigstore_cli_attach_bearer() {
             name: "signed",
             digest: &signed_image.digest,
             predicate_type: COSIGN_SIGN,
+            annotations: &[],
         }],
     );
     let referrer = attach(&home, &signed.bundle("signed"), &signed_image.pinned());
