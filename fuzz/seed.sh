@@ -58,6 +58,11 @@ for f in "$conformance"/*/key.pub; do
   put public_key "conformance-$(basename "$(dirname "$f")").pub" <"$f"
 done
 
+# --- private_key: the sigstore-rs / cosign key vectors (encrypted and not).
+for f in "$root"/testdata/interop/sigstore-rs-keys/*.key; do
+  put private_key "$(basename "$f")" <"$f"
+done
+
 # --- signature: every generated signature file (DER, base64, raw, RSA, Ed25519, malformed).
 for f in "$generated"/*/artifact.sig; do
   put signature "$(basename "$(dirname "$f")").sig" <"$f"

@@ -4,7 +4,8 @@ use vouch_keys::{Algorithm, Fingerprint};
 
 use crate::{Digest, DigestAlgorithm, SignatureEncoding};
 
-/// Why a signature was not accepted. Match on the variant; the fields are for messages.
+/// Why a signature was not accepted, or could not be made. Match on the variant; the fields
+/// are for messages.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -49,6 +50,24 @@ pub enum Error {
     /// Reading the input failed.
     #[error("reading the input")]
     ReadArtifact(#[source] std::io::Error),
+    /// The private key could not sign.
+    #[error("signing failed")]
+    Signing(#[source] vouch_keys::Error),
+    /// A signature just made does not verify with the key's public half (a fault while
+    /// signing); it is not returned.
+    #[error("the signature just made does not verify with the key's public half")]
+    SelfCheckFailed(#[source] Box<Self>),
+    /// The input is too large to sign with this key: its algorithm signs the whole message,
+    /// which must then be held in memory.
+    #[error(
+        "{algorithm} signs the whole message, which is then held in memory: inputs over {max} bytes are refused"
+    )]
+    MessageTooLarge {
+        /// The key's algorithm.
+        algorithm: Algorithm,
+        /// The largest input accepted, in bytes.
+        max: u64,
+    },
 }
 
 /// What was wrong with signature bytes that decode as no signature.

@@ -18,6 +18,12 @@
 //! digest; [`verify_digest`] rejects it with [`Error::PrehashUnsupported`], while [`verify`] and
 //! [`verify_reader`] stream it.
 //!
+//! Signing is the mirror image: [`sign`], [`sign_reader`] (streaming, with the same read-ahead,
+//! for ECDSA and RSA; Ed25519 input is held in memory up to [`ED25519_MAX_MESSAGE_LEN`]),
+//! [`sign_reopen`] (constant memory for every algorithm, for input that can be read twice) and
+//! [`sign_digest`] take a [`vouch_keys::PrivateKey`] and return a [`SignedBlob`]: the signature
+//! in DER for ECDSA (what `openssl dgst -sign` writes), or any other [`SignatureEncoding`].
+//!
 //! ```
 //! use vouch_blob::{Signature, verify};
 //! use vouch_keys::PublicKey;
@@ -40,11 +46,13 @@ mod decode;
 mod digest;
 mod error;
 mod read_ahead;
+mod sign;
 mod signature;
 mod verify;
 
 // Public API
 pub use digest::{Digest, DigestAlgorithm};
 pub use error::{Error, Malformed, Result};
+pub use sign::{ED25519_MAX_MESSAGE_LEN, SignedBlob, sign, sign_digest, sign_reader, sign_reopen};
 pub use signature::{Signature, SignatureEncoding};
 pub use verify::{VerifiedBlob, find_signing_digest, verify, verify_digest, verify_reader};

@@ -12,12 +12,28 @@ use std::sync::mpsc;
 const CHUNK: usize = 1 << 20;
 const IN_FLIGHT: usize = 3;
 
+/// Inputs that end within this many bytes are read on the caller's thread: starting a thread
+/// and mapping the ring costs more than such an input takes to hash (an image signature
+/// payload is a few hundred bytes, and `vouch verify` checks hundreds of them).
+const SMALL: usize = 64 << 10;
+
 /// Feeds every byte of `reader` to `consume`, in order, reading ahead while `consume` works.
 /// Returns the number of bytes read.
 pub(crate) fn for_each_chunk<R: Read + Send>(
     mut reader: R,
     mut consume: impl FnMut(&[u8]),
 ) -> io::Result<u64> {
+    let mut first = vec![0; SMALL];
+    let len = fill(&mut reader, &mut first)?;
+    consume(&first[..len]);
+    if len < SMALL {
+        return Ok(len as u64);
+    }
+    drop(first);
+    read_ahead(reader, consume).map(|rest| rest + len as u64)
+}
+
+fn read_ahead<R: Read + Send>(mut reader: R, mut consume: impl FnMut(&[u8])) -> io::Result<u64> {
     std::thread::scope(|scope| {
         let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<(Vec<u8>, usize)>>(IN_FLIGHT);
         let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();

@@ -47,7 +47,7 @@ pub(crate) enum Command {
     /// Pairs each `X.sig.bin` and `X.sig` with its data file `X`, or `X.zst` if `X` does not
     /// exist, and prints one line per signature and per data file without a signature, sorted
     /// by name, then a count line. Hidden files, subfolders, and signature, key and bundle files
-    /// (`.sig`, `.sig.bin`, `.pub`, `.pem`, `.sigstore.json`, `.bundle`) are never listed as
+    /// (`.sig`, `.sig.bin`, `.pub`, `.key`, `.pem`, `.sigstore.json`, `.bundle`) are never listed as
     /// unsigned.
     #[command(after_help = EXIT_CODES)]
     VerifyDir(VerifyDirArgs),
@@ -67,6 +67,251 @@ pub(crate) enum Command {
     /// verifying them.
     #[command(after_help = IMAGE_EXIT_CODES)]
     Tree(ImageLookupArgs),
+    /// Sign one file with a private key, like `cosign sign-blob` and `openssl dgst -sign`.
+    ///
+    /// Without --output-signature and --bundle, prints the base64 signature on stdout, as
+    /// cosign does. A file is streamed: memory use does not depend on its size (Ed25519 input on
+    /// standard input is held in memory, up to 64 MiB). Outputs are written whole or not at all
+    /// (a temporary file renamed into place).
+    #[command(after_help = SIGN_EXIT_CODES)]
+    SignBlob(SignBlobArgs),
+    /// Sign every data file in a folder that has no `X.sig.bin` yet, writing DER `X.sig.bin`
+    /// files that `vouch verify-dir` and `openssl dgst -verify` check.
+    ///
+    /// Which files are data files, and which signature belongs to which file, is decided
+    /// exactly as `verify-dir` decides it. Prints one line per data file and a count line.
+    #[command(after_help = SIGN_EXIT_CODES)]
+    SignDir(SignDirArgs),
+    /// Generate a key pair, like `cosign generate-key-pair`.
+    ///
+    /// Writes `PREFIX.key` (private, encrypted as cosign encrypts it, mode 0600) and
+    /// `PREFIX.pub` (public, PEM SubjectPublicKeyInfo).
+    ///
+    /// The private key's password comes from --password-file, VOUCH_PASSWORD, COSIGN_PASSWORD,
+    /// a prompt (asked twice) on a terminal, or all of standard input. `--format pkcs8` writes an
+    /// unencrypted PKCS#8 key instead, as `openssl genpkey` does. Existing files are never
+    /// overwritten without --force.
+    #[command(after_help = KEYS_EXIT_CODES)]
+    GenerateKeyPair(GenerateKeyPairArgs),
+    /// Convert a private key to cosign's encrypted format, like `cosign import-key-pair`.
+    ///
+    /// Reads PKCS#8, SEC1 `EC PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY` or encrypted PKCS#8. Writes `PREFIX.key` (mode 0600) and `PREFIX.pub`. An encrypted input key is decrypted
+    /// with the same password sources (a terminal asks for each password separately).
+    #[command(after_help = KEYS_EXIT_CODES)]
+    ImportKeyPair(ImportKeyPairArgs),
+    /// Print the public key of a private key, like `cosign public-key`.
+    ///
+    /// PEM SubjectPublicKeyInfo, as `openssl pkey -pubout` writes it.
+    #[command(after_help = KEYS_EXIT_CODES)]
+    PublicKey(PublicKeyArgs),
+}
+
+const KEYS_EXIT_CODES: &str = "\
+Exit codes:
+  0  done: every file asked for was written
+  2  bad input or usage: unreadable or unsupported key, wrong password, passwords that do not
+     match, an output file that exists (without --force) or cannot be written, bad arguments";
+
+/// Where a private key's password comes from, shared by every command that reads or writes an
+/// encrypted private key. Without --password-file: `VOUCH_PASSWORD`, else `COSIGN_PASSWORD`,
+/// else a prompt on a terminal, else all of standard input (see docs/cli.md, "Passwords").
+#[derive(Debug, Args)]
+pub(crate) struct PasswordArgs {
+    /// Read the private key's password from this file (its contents, without one trailing
+    /// newline).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
+}
+
+/// Arguments of `vouch generate-key-pair`.
+#[derive(Debug, Args)]
+pub(crate) struct GenerateKeyPairArgs {
+    /// Write `PREFIX.key` and `PREFIX.pub`.
+    #[arg(long, value_name = "PREFIX", default_value = "cosign")]
+    pub(crate) output_key_prefix: PathBuf,
+
+    /// The key's algorithm.
+    #[arg(long, value_enum, value_name = "ALGORITHM", default_value_t = KeyAlgorithm::EcdsaP256)]
+    pub(crate) algorithm: KeyAlgorithm,
+
+    /// The private key's format: `cosign` (encrypted with a password, what cosign and skopeo
+    /// read) or `pkcs8` (unencrypted PEM `PRIVATE KEY`, what openssl reads).
+    #[arg(long = "format", value_enum, value_name = "FORMAT", default_value_t = KeyFormat::Cosign)]
+    pub(crate) key_format: KeyFormat,
+
+    /// Overwrite `PREFIX.key` and `PREFIX.pub` if they exist.
+    #[arg(long)]
+    pub(crate) force: bool,
+
+    #[command(flatten)]
+    pub(crate) password: PasswordArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArg,
+}
+
+/// Arguments of `vouch import-key-pair`.
+#[derive(Debug, Args)]
+pub(crate) struct ImportKeyPairArgs {
+    /// The PEM private key to import: PKCS#8 `PRIVATE KEY`, SEC1 `EC PRIVATE KEY`, PKCS#1 `RSA
+    /// PRIVATE KEY`, encrypted PKCS#8 `ENCRYPTED PRIVATE KEY` (or DER of these).
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: PathBuf,
+
+    /// Write `PREFIX.key` and `PREFIX.pub` (cosign's default name).
+    #[arg(long, value_name = "PREFIX", default_value = "import-cosign")]
+    pub(crate) output_key_prefix: PathBuf,
+
+    /// Overwrite `PREFIX.key` and `PREFIX.pub` if they exist.
+    #[arg(long)]
+    pub(crate) force: bool,
+
+    #[command(flatten)]
+    pub(crate) password: PasswordArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArg,
+}
+
+/// Arguments of `vouch public-key`.
+#[derive(Debug, Args)]
+pub(crate) struct PublicKeyArgs {
+    /// The private key (any form `import-key-pair` reads, or cosign's encrypted `cosign.key`).
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: PathBuf,
+
+    /// Write the public key to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output_file: Option<PathBuf>,
+
+    /// Overwrite --output-file if it exists.
+    #[arg(long, requires = "output_file")]
+    pub(crate) force: bool,
+
+    #[command(flatten)]
+    pub(crate) password: PasswordArgs,
+}
+
+/// Values of `generate-key-pair --algorithm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KeyAlgorithm {
+    /// ECDSA over NIST P-256 (cosign's default).
+    EcdsaP256,
+    /// ECDSA over NIST P-384.
+    EcdsaP384,
+    /// Ed25519.
+    Ed25519,
+}
+
+impl From<KeyAlgorithm> for vouch_keys::Algorithm {
+    fn from(value: KeyAlgorithm) -> Self {
+        match value {
+            KeyAlgorithm::EcdsaP256 => Self::EcdsaP256,
+            KeyAlgorithm::EcdsaP384 => Self::EcdsaP384,
+            KeyAlgorithm::Ed25519 => Self::Ed25519,
+        }
+    }
+}
+
+/// Values of `generate-key-pair --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KeyFormat {
+    /// cosign's encrypted format (`ENCRYPTED SIGSTORE PRIVATE KEY`: scrypt + NaCl secretbox).
+    Cosign,
+    /// Unencrypted PKCS#8 PEM (`PRIVATE KEY`), as `openssl genpkey` writes.
+    Pkcs8,
+}
+
+const SIGN_EXIT_CODES: &str = "\
+Exit codes:
+  0  signed: every signature asked for was written (sign-dir: or was already there)
+  1  sign-dir only: some files could not be signed (each says why); the others were signed
+  2  bad input or usage: unreadable or wrong key, wrong password, unreadable file, a file
+     that cannot be written, bad arguments; nothing was written";
+
+/// Arguments of `vouch sign-blob`.
+#[derive(Debug, Args)]
+pub(crate) struct SignBlobArgs {
+    /// Private key: PEM or DER PKCS#8 (`openssl genpkey`), SEC1 `EC PRIVATE KEY`, PKCS#1
+    /// `RSA PRIVATE KEY`, encrypted PKCS#8, or cosign's encrypted key (`cosign.key`).
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: PathBuf,
+
+    /// Write the signature to this file instead of printing it.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) output_signature: Option<PathBuf>,
+
+    /// Signature encoding [default: der for an OUT ending in `.sig.bin` (raw for Ed25519 and
+    /// RSA keys, which have no DER form), else base64].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub(crate) signature_format: Option<SignFormat>,
+
+    /// Digest to sign over, as openssl's `-sha256`/`-sha384`/`-sha512` [default: sha256].
+    /// Not applicable to Ed25519 keys, which sign the whole file.
+    #[arg(long = "digest", value_enum, value_name = "DIGEST")]
+    pub(crate) digest: Option<DigestArgValue>,
+
+    /// Also write a Sigstore bundle (v0.3, public-key hint, no transparency-log entry) to this
+    /// file, signed over SHA-256; verify it with `vouch verify-blob --bundle OUT --key PUB
+    /// --insecure-ignore-tlog FILE`.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) bundle: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) password: PasswordArgs,
+
+    /// The file to sign, or `-` for standard input.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+}
+
+/// Arguments of `vouch sign-dir`.
+#[derive(Debug, Args)]
+pub(crate) struct SignDirArgs {
+    /// The folder to sign (its top level only).
+    #[arg(value_name = "DIR")]
+    pub(crate) dir: PathBuf,
+
+    /// Private key, as for `sign-blob`.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: PathBuf,
+
+    /// Digest to sign over [default: sha256]; verify with the same `verify-dir --digest`.
+    #[arg(long = "digest", value_enum, value_name = "DIGEST")]
+    pub(crate) digest: Option<DigestArgValue>,
+
+    /// Also sign files that already have an `X.sig.bin`, replacing it.
+    #[arg(long)]
+    pub(crate) force: bool,
+
+    #[command(flatten)]
+    pub(crate) password: PasswordArgs,
+
+    /// Files signed at the same time [default: number of CPU cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub(crate) jobs: Option<NonZeroUsize>,
+}
+
+/// Values of `sign-blob --signature-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SignFormat {
+    /// ASN.1 DER, as `openssl dgst -sign` writes (ECDSA only).
+    Der,
+    /// Base64 of the DER (ECDSA) or raw (Ed25519, RSA) signature, as cosign writes.
+    Base64,
+    /// Raw bytes: ECDSA r‖s (IEEE P1363, as WebCrypto writes), Ed25519, or RSA PKCS#1 v1.5.
+    Raw,
+}
+
+impl SignFormat {
+    /// The encoding written.
+    pub(crate) fn encoding(self) -> SignatureEncoding {
+        match self {
+            Self::Der => SignatureEncoding::Der,
+            Self::Base64 => SignatureEncoding::Base64,
+            Self::Raw => SignatureEncoding::Raw,
+        }
+    }
 }
 
 const IMAGE_EXIT_CODES: &str = "\

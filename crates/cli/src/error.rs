@@ -17,6 +17,14 @@ pub(crate) enum Role {
     Bundle,
     TrustRoot,
     CaCertificates,
+    /// `sign-blob` / `sign-dir`: the file being signed.
+    SignData,
+    /// `--password-file`.
+    PasswordFile,
+    /// A private key file being written.
+    NewPrivateKey,
+    /// A public key file being written.
+    NewPublicKey,
 }
 
 impl fmt::Display for Role {
@@ -28,6 +36,10 @@ impl fmt::Display for Role {
             Self::Bundle => "the bundle file",
             Self::TrustRoot => "the trusted root file",
             Self::CaCertificates => "the registry CA certificate file",
+            Self::SignData => "the file to sign",
+            Self::PasswordFile => "the password file",
+            Self::NewPrivateKey => "the private key file",
+            Self::NewPublicKey => "the public key file",
             Self::Dir => "the folder",
         })
     }
@@ -98,6 +110,39 @@ pub(crate) enum InputError {
         digest: DigestAlgorithm,
         algorithm: Algorithm,
     },
+    /// Writing an output file failed; nothing was left behind.
+    #[error("{path}: cannot write {role}")]
+    Write {
+        path: String,
+        role: Role,
+        #[source]
+        source: io::Error,
+    },
+    /// Signing failed, or the signature cannot be written in the encoding asked for.
+    #[error("{path}")]
+    Sign {
+        path: String,
+        #[source]
+        source: vouch_blob::Error,
+    },
+    /// A private key (`--key` of the signing and key commands) that cannot be read or used.
+    #[error("{path}")]
+    PrivateKey {
+        path: String,
+        #[source]
+        source: vouch_keys::Error,
+        /// Where the password came from, if one was used (for hints).
+        password_from: Option<String>,
+    },
+    /// A key file to write exists, and --force was not given.
+    #[error("{path}: {role} already exists")]
+    Exists { path: String, role: Role },
+    /// No password could be read (no terminal to prompt on, a prompt that failed).
+    #[error("cannot read the password: {reason}")]
+    Password { reason: String },
+    /// The password and its confirmation differ.
+    #[error("the two passwords entered do not match")]
+    PasswordMismatch,
 }
 
 /// Input that was read and checked, and is not verified: exit code 1.
@@ -237,7 +282,8 @@ fn image_hints(cause: &(dyn std::error::Error + 'static)) -> Option<Vec<String>>
                 }
                 if has(RejectionCategory::Identity) {
                     hints.push(
-                        "vouch's *-regexp flags are anchored at both ends: add `.*` to match a \
+                        "check --certificate-identity and --certificate-oidc-issuer; vouch's \
+                         *-regexp flags are anchored at both ends, so add `.*` to match a \
                          prefix or suffix"
                             .to_owned(),
                     );
@@ -297,6 +343,15 @@ fn bundle_hints(err: &vouch_sigstore::Error) -> Vec<String> {
 fn input_hints(err: &InputError) -> Vec<String> {
     match err {
         InputError::Key { path, source } => key_hints(path, source),
+        InputError::PrivateKey {
+            path,
+            source,
+            password_from,
+        } => crate::password::private_key_hints(path, source, password_from.as_deref()),
+        InputError::Exists { .. } => vec!["pass --force to overwrite it".to_owned()],
+        InputError::PasswordMismatch => {
+            vec!["run the command again and type the same password twice".to_owned()]
+        }
         InputError::Signature { source, .. } => signature_hints(source),
         InputError::TooLarge {
             role: Role::Signature,
@@ -310,6 +365,22 @@ fn input_hints(err: &InputError) -> Vec<String> {
         InputError::DigestNotApplicable { .. } => {
             vec!["leave out --digest for this key".to_owned()]
         }
+        InputError::Sign { source, .. } => sign_hints(source),
+        _ => Vec::new(),
+    }
+}
+
+/// Hints for `sign-blob` and `sign-dir`.
+fn sign_hints(err: &vouch_blob::Error) -> Vec<String> {
+    match err {
+        vouch_blob::Error::AlgorithmMismatch { .. } => {
+            vec!["pass --signature-format raw or base64, or leave it out".to_owned()]
+        }
+        vouch_blob::Error::MessageTooLarge { .. } => vec![
+            "name the file instead of piping it: a file is read twice, in constant memory, \
+             instead of being held in memory"
+                .to_owned(),
+        ],
         _ => Vec::new(),
     }
 }

@@ -27,6 +27,9 @@ pub(crate) const UNTRUSTED_ROOT: u8 = 7;
 /// `--bundle`: an RFC 3161 timestamp does not verify.
 pub(crate) const TIMESTAMP_INVALID: u8 = 8;
 
+/// `sign-dir`: some files could not be signed; the others were.
+pub(crate) const NOT_SIGNED: u8 = 1;
+
 /// `verify`: no signature found for the image, in any place signatures live.
 pub(crate) const NO_SIGNATURES: u8 = 10;
 /// `verify`: the registry could not be asked, or its answers could not be trusted

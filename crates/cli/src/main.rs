@@ -8,7 +8,11 @@ mod error;
 mod exit;
 mod image_lookup;
 mod input;
+mod keys_cmd;
 mod output;
+mod password;
+mod sign_blob;
+mod sign_dir;
 mod signer;
 mod verify;
 mod verify_blob;
@@ -42,5 +46,10 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Verify(args) => verify_image::run(args),
         Command::Triangulate(args) => image_lookup::triangulate(args),
         Command::Tree(args) => image_lookup::tree(args),
+        Command::SignBlob(args) => sign_blob::run(args),
+        Command::SignDir(args) => sign_dir::run(args),
+        Command::GenerateKeyPair(args) => keys_cmd::generate(args),
+        Command::ImportKeyPair(args) => keys_cmd::import(args),
+        Command::PublicKey(args) => keys_cmd::public_key(args),
     }
 }

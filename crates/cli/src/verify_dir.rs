@@ -21,10 +21,11 @@ use crate::verify::{self, Data, Progress};
 /// Signature file suffixes, longest first: `X.sig.bin` and `X.sig` sign `X` (or `X.zst`).
 const SIGNATURE_SUFFIXES: [&str; 2] = [".sig.bin", ".sig"];
 /// Files that are never data: signatures, keys, certificates and bundles.
-const NOT_DATA_SUFFIXES: [&str; 6] = [
+const NOT_DATA_SUFFIXES: [&str; 7] = [
     ".sig",
     ".sig.bin",
     ".pub",
+    ".key",
     ".pem",
     ".sigstore.json",
     ".bundle",
@@ -136,7 +137,8 @@ pub(crate) fn run(args: &VerifyDirArgs) -> anyhow::Result<Outcome> {
 }
 
 /// Regular, non-hidden files at the top of `dir`, by name, without the key file itself.
-fn list_files(dir: &Path, key: &Path) -> Result<BTreeMap<String, PathBuf>, InputError> {
+/// Shared with `sign-dir`, which signs what this command would list as unsigned.
+pub(crate) fn list_files(dir: &Path, key: &Path) -> Result<BTreeMap<String, PathBuf>, InputError> {
     let read_error = |source| InputError::Read {
         path: input::display(dir),
         role: Role::Dir,
@@ -181,19 +183,22 @@ impl KeyIdentity {
 
 /// A signature whose data file exists.
 #[derive(Debug)]
-struct Check {
-    signature: (String, PathBuf),
-    data: (String, PathBuf),
+pub(crate) struct Check {
+    pub(crate) signature: (String, PathBuf),
+    pub(crate) data: (String, PathBuf),
 }
 
 /// What the folder holds: signatures to check, signatures without data, unsigned files.
-struct Plan {
-    checks: Vec<Check>,
-    others: Vec<Entry>,
+/// `sign-dir` reads the same plan, so that both commands pair files alike.
+pub(crate) struct Plan {
+    pub(crate) checks: Vec<Check>,
+    /// Signatures without a data file ([`Status::MissingData`]) and unsigned data files
+    /// ([`Status::Unsigned`]).
+    pub(crate) others: Vec<Entry>,
 }
 
 impl Plan {
-    fn new(files: &BTreeMap<String, PathBuf>) -> Self {
+    pub(crate) fn new(files: &BTreeMap<String, PathBuf>) -> Self {
         let mut checks = Vec::new();
         let mut others = Vec::new();
         let mut signed = BTreeSet::new();
@@ -261,19 +266,29 @@ fn verify_all(
     checks: &[Check],
     workers: usize,
 ) -> Vec<anyhow::Result<VerifiedBlob>> {
+    in_parallel(checks, workers, |check| verify_one(key, digest, check))
+}
+
+/// `run` on every item, on `workers` threads pulling from a shared index; results in order.
+/// Shared with `sign-dir`.
+pub(crate) fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    workers: usize,
+    run: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     let next = AtomicUsize::new(0);
-    let workers = workers.clamp(1, checks.len().max(1));
-    let mut results: Vec<(usize, anyhow::Result<VerifiedBlob>)> = thread::scope(|scope| {
+    let workers = workers.clamp(1, items.len().max(1));
+    let mut results: Vec<(usize, R)> = thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     loop {
                         let index = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(check) = checks.get(index) else {
+                        let Some(item) = items.get(index) else {
                             return done;
                         };
-                        done.push((index, verify_one(key, digest, check)));
+                        done.push((index, run(item)));
                     }
                 })
             })

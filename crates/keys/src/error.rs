@@ -1,6 +1,8 @@
 use crate::kind::KeyFileKind;
+use crate::private_key::HashAlgorithm;
+use crate::public_key::Algorithm;
 
-/// Why bytes could not be read as a public key.
+/// Why bytes could not be read as a key, or a private key could not be used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -53,6 +55,86 @@ pub enum Error {
     RsaKeySize {
         /// The modulus size.
         bits: usize,
+    },
+
+    // --- Private keys -----------------------------------------------------------------------
+    /// The private key is encrypted and no password was given.
+    #[error("the {format} private key is encrypted: a password is needed to read it")]
+    PasswordRequired {
+        /// `cosign encrypted` or `encrypted PKCS#8`.
+        format: &'static str,
+    },
+    /// The password does not decrypt the key (the MAC or padding check failed).
+    #[error(
+        "wrong password for the {format} private key (the key decrypts only with the password it \
+         was written with; cosign reads COSIGN_PASSWORD)"
+    )]
+    WrongPassword {
+        /// `cosign encrypted` or `encrypted PKCS#8`.
+        format: &'static str,
+    },
+    /// A cosign key with scrypt parameters other than the three sets cosign writes and reads
+    /// (checked before running scrypt, so a crafted key cannot make us allocate gigabytes).
+    #[error(
+        "unsupported scrypt parameters N={n}, r={r}, p={p} in the cosign encrypted private key \
+         (cosign and vouch accept N=32768, 65536 or 131072 with r=8 and p=1)"
+    )]
+    UnsupportedKdfParameters {
+        /// scrypt's cost parameter `N`.
+        n: u64,
+        /// scrypt's block size `r`.
+        r: u64,
+        /// scrypt's parallelization `p`.
+        p: u64,
+    },
+    /// A private key of an algorithm, curve, encryption or size vouch does not use.
+    #[error("unsupported private key: {what}")]
+    UnsupportedPrivateKey {
+        /// What was found.
+        what: String,
+    },
+    /// A private key that is not well-formed (bad DER, bad JSON, a key not on its curve).
+    #[error("malformed private key: {detail}")]
+    MalformedPrivateKey {
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The input is a recognised file type, but not a private key.
+    #[error("expected a private key, found {found}")]
+    NotAPrivateKey {
+        /// What the input is: `a public key`, `an X.509 certificate`, ...
+        found: String,
+    },
+    /// `sign_prehash` with a key that signs the message itself.
+    #[error("{algorithm} keys sign the whole message, not a digest of it")]
+    PrehashUnsupported {
+        /// The key's algorithm.
+        algorithm: Algorithm,
+    },
+    /// A prehash whose length is not the digest length of its hash algorithm.
+    #[error("a {hash} digest is {expected} bytes, got {found}")]
+    PrehashLength {
+        /// The hash algorithm named.
+        hash: HashAlgorithm,
+        /// Its digest length.
+        expected: usize,
+        /// The length passed.
+        found: usize,
+    },
+    /// Reading the message to sign failed.
+    #[error("reading the message to sign failed")]
+    Read(#[source] std::io::Error),
+    /// The message changed while it was read twice (Ed25519 streaming): no signature is
+    /// returned, since two signatures over such a message could reveal the key.
+    #[error(
+        "the message changed while it was being signed (it was read twice with different contents)"
+    )]
+    MessageChanged,
+    /// The signing primitive failed (should not happen for keys this crate loaded).
+    #[error("signing failed: {detail}")]
+    Signing {
+        /// The primitive's error.
+        detail: String,
     },
 }
 

@@ -1,4 +1,4 @@
-//! Public keys for signature verification.
+//! Keys: public keys for signature verification, private keys for signing.
 //!
 //! `vouch-keys` reads the public keys that software vendors publish (PEM or DER
 //! `SubjectPublicKeyInfo`, as written by `openssl pkey -pubout` or `cosign generate-key-pair`),
@@ -6,7 +6,11 @@
 //! (CRLF line endings, text before `-----BEGIN`, compressed EC points) and explains what a file
 //! is when it is not a public key (a certificate, a private key, an SSH key, garbage).
 //!
-//! The crate is synchronous and does no I/O: callers pass bytes in.
+//! It also reads private keys in every form vendors keep them ([`PrivateKey`]: PKCS#8, SEC1,
+//! PKCS#1, encrypted PKCS#8, cosign's encrypted format), writes cosign's encrypted format and
+//! openssl's PKCS#8, and signs. Randomness is a parameter (`rand_core::CryptoRng`).
+//!
+//! The crate is synchronous and does no I/O: callers pass bytes (or a `std::io::Read`) in.
 //!
 //! ```
 //! let pem = include_str!("../../../testdata/generated/p256-der/key.pub");
@@ -21,10 +25,13 @@
 //! # Ok::<(), vouch_keys::Error>(())
 //! ```
 
+mod cosign_key;
+mod encode;
 mod error;
 mod fingerprint;
 mod kind;
 mod pem;
+mod private_key;
 mod public_key;
 
 // Public API
@@ -33,3 +40,11 @@ pub use fingerprint::Fingerprint;
 pub use kind::KeyFileKind;
 pub use pem::{PemBlock, pem_blocks};
 pub use public_key::{Algorithm, KeyMaterial, PublicKey};
+
+// Private keys: reading, writing, signing.
+pub use cosign_key::ScryptParams;
+pub use private_key::{HashAlgorithm, PrivateKey, cosign_key_params};
+/// The `rand_core` whose `CryptoRng` [`PrivateKey::generate`] and the writers take.
+pub use rand_core;
+/// `Zeroizing`, which wraps the key material [`PrivateKey`] hands out.
+pub use zeroize::Zeroizing;

@@ -29,6 +29,13 @@ impl PemBlock {
     }
 }
 
+/// A block may hold a private key: its decoded body is zeroized on drop.
+impl Drop for PemBlock {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.body);
+    }
+}
+
 const BEGIN: &str = "-----BEGIN ";
 const DASHES: &str = "-----";
 
@@ -66,11 +73,12 @@ pub fn pem_blocks(input: &[u8]) -> Result<Vec<PemBlock>, Error> {
 
 fn decode_body(label: &str, body: &str) -> Result<Vec<u8>, Error> {
     // RFC 1421 headers (`Proc-Type: …`) precede a blank line; no base64 line contains ':'.
-    let base64: String = body
-        .lines()
-        .filter(|line| !line.contains(':'))
-        .flat_map(|line| line.chars().filter(|c| !c.is_ascii_whitespace()))
-        .collect();
+    let base64: zeroize::Zeroizing<String> = zeroize::Zeroizing::new(
+        body.lines()
+            .filter(|line| !line.contains(':'))
+            .flat_map(|line| line.chars().filter(|c| !c.is_ascii_whitespace()))
+            .collect(),
+    );
     base64::engine::general_purpose::STANDARD
         .decode(base64.as_bytes())
         .map_err(|_| Error::PemBody {

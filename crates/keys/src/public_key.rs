@@ -334,7 +334,7 @@ fn invalid_point(algorithm: &'static str, point: &[u8]) -> Error {
     }
 }
 
-fn algorithm_name(oid: ObjectIdentifier) -> String {
+pub(crate) fn algorithm_name(oid: ObjectIdentifier) -> String {
     let name = match oid.to_string().as_str() {
         "1.2.840.113549.1.1.10" => "RSASSA-PSS",
         "1.3.101.113" => "Ed448",

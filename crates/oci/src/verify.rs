@@ -549,7 +549,10 @@ fn check_simple_signing(
     // A certificate needs a trusted time to be checked against: for a legacy layer, only the
     // Rekor bundle gives one (the RFC 3161 annotation is not used, see docs/oci.md). Say so,
     // rather than let the converted v0.1 bundle fail for a missing inclusion promise.
-    if layer.certificate.as_deref().is_some_and(|c| !c.trim().is_empty())
+    if layer
+        .certificate
+        .as_deref()
+        .is_some_and(|c| !c.trim().is_empty())
         && layer.rekor_bundle.is_none()
     {
         // Category `Certificate`, not `LogEntryMissing`: not requiring the log cannot help.

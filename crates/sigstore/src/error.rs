@@ -119,9 +119,19 @@ impl Error {
             E::Bundle(B::MissingSigningTimeEvidence) => Self::LogEntryMissing,
             E::Bundle(B::MissingTimestamp) => Self::TimestampInvalid { detail },
             E::SignatureInvalid(_) | E::ArtifactMismatch(_) => Self::SignatureInvalid { detail },
-            E::IdentityMismatch { .. } | E::IssuerMismatch { .. } => Self::IdentityMismatch {
+            E::IdentityMismatch { ref actual, .. } => Self::IdentityMismatch {
                 expected: "the policy's identity".to_owned(),
-                found: detail,
+                found: actual.as_ref().map_or_else(
+                    || "a certificate without an email or URI identity".to_owned(),
+                    |san| format!("identity `{}`", san.as_str()),
+                ),
+            },
+            E::IssuerMismatch { ref actual, .. } => Self::IdentityMismatch {
+                expected: "the policy's identity".to_owned(),
+                found: actual.as_ref().map_or_else(
+                    || "a certificate without an OIDC issuer".to_owned(),
+                    |issuer| format!("issuer `{issuer}`"),
+                ),
             },
             E::TransparencyLog(_) => Self::LogProofInvalid { detail },
             E::Certificate(Cert::Expired { .. } | Cert::NotYetValid { .. }) => {

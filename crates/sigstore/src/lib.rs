@@ -8,6 +8,8 @@
 //! * The public-good production trust root is embedded ([`TrustRoot::production`]); nothing
 //!   is ever fetched. A transparency-log entry is required unless the policy says
 //!   [`Policy::insecure_ignore_tlog`].
+//! * Writing: [`key_bundle_v03`] puts a key-signed message signature (from `vouch-blob`'s
+//!   signing functions) into a v0.3 bundle with a public-key hint and no log entry.
 //!
 //! The cryptographic checks are sigstore-verify's (sigstore-rust), built without its TUF
 //! client: see `docs/dependencies.md` for why, and for what this crate adds.
@@ -21,6 +23,7 @@ mod policy;
 mod trust_root;
 mod unlogged;
 mod verify;
+mod write;
 
 // Public API
 pub use bundle::{Bundle, BundleFormat};
@@ -28,3 +31,4 @@ pub use error::{Error, Result};
 pub use policy::{Matcher, Policy, Signer};
 pub use trust_root::TrustRoot;
 pub use verify::{VerifiedBundle, Verifier};
+pub use write::{BUNDLE_V03_MEDIA_TYPE, key_bundle_v03};

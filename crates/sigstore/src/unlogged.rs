@@ -62,7 +62,16 @@ fn verify_message<R: Read + Send>(
     message: &MessageSignature,
     key: &PublicKey,
 ) -> Result<()> {
-    let signature = vouch_blob::Signature::from_bytes(message.signature.as_bytes().to_vec());
+    let mut signature = vouch_blob::Signature::from_bytes(message.signature.as_bytes().to_vec());
+    // The digest the signer declared (cosign v3 signs with SHA-384 for P-384 keys); without
+    // one, SHA-256 as cosign ≤ 2.
+    if let Some(declared) = &message.message_digest {
+        signature = signature.with_digest(match declared.algorithm {
+            sigstore_types::HashAlgorithm::Sha2384 => DigestAlgorithm::Sha384,
+            sigstore_types::HashAlgorithm::Sha2512 => DigestAlgorithm::Sha512,
+            _ => DigestAlgorithm::Sha256,
+        });
+    }
     let verified = match input {
         Input::Reader(reader) => vouch_blob::verify_reader(key, reader, &signature),
         Input::Digest(digest) => vouch_blob::verify_digest(key, digest, &signature),

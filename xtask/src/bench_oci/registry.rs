@@ -1,9 +1,7 @@
 //! A `docker-registry serve` (distribution 2.8.2, Debian 12) on a free 127.0.0.1 port, no auth,
 //! with its access log on, so that the requests of each timed run can be counted: distribution
-//! writes one combined-log-format line per request on stdout (`"GET /v2/... HTTP/1.1" 200 ...`)
-//! and a `response completed` line with the client's address on stderr for every request that
-//! reaches a registry route (unknown routes, such as `/referrers/` on 2.8, answer 404 without
-//! one).
+//! writes one combined-log-format line per HTTP request on stdout (`"GET /v2/... HTTP/1.1" 200
+//! ...`), unknown routes (`/referrers/` on 2.8) included; its own log goes to stderr.
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{Read as _, Write as _};
@@ -27,11 +25,10 @@ pub(crate) struct Registry {
     app_log: PathBuf,
 }
 
-/// Where the logs and the registry's CPU time stood before a run.
+/// Where the access log and the registry's CPU time stood before a run.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Mark {
     access: u64,
-    app: u64,
     cpu_ticks: u64,
 }
 
@@ -42,8 +39,6 @@ pub(crate) struct Traffic {
     pub(crate) by_kind: BTreeMap<String, u64>,
     /// All requests.
     pub(crate) requests: u64,
-    /// Distinct client addresses (`ip:port`) in `response completed` lines: TCP connections.
-    pub(crate) connections: u64,
     /// HTTP versions seen in the access log.
     pub(crate) protocols: BTreeSet<String>,
     /// The registry's user + system CPU time.
@@ -141,7 +136,6 @@ impl Registry {
     pub(crate) fn mark(&self) -> anyhow::Result<Mark> {
         Ok(Mark {
             access: file_len(&self.access_log)?,
-            app: file_len(&self.app_log)?,
             cpu_ticks: self.cpu_ticks()?,
         })
     }
@@ -172,14 +166,6 @@ impl Registry {
             *traffic.by_kind.entry(request.kind()).or_default() += 1;
             traffic.protocols.insert(request.protocol.to_owned());
         }
-        let app = tail(&self.app_log, mark.app)?;
-        let clients: BTreeSet<&str> = app
-            .lines()
-            .filter_map(|l| l.split_once("http.request.remoteaddr=\""))
-            .filter_map(|(_, rest)| rest.split_once('"'))
-            .map(|(addr, _)| addr)
-            .collect();
-        traffic.connections = clients.len() as u64;
         Ok(traffic)
     }
 

@@ -61,14 +61,24 @@ pub(crate) fn find() -> anyhow::Result<PathBuf> {
 }
 
 impl Skopeo {
-    /// Writes skopeo's configuration for `host` into `dir` and generates one sigstore key pair
-    /// (`skopeo generate-sigstore-key`).
-    pub(crate) fn setup(program: PathBuf, dir: &Path, host: &str) -> anyhow::Result<Self> {
+    /// Writes skopeo's configuration into `dir` for the registry at `host` and the counting
+    /// proxy in front of it at `proxy`, and generates one sigstore key pair (`skopeo
+    /// generate-sigstore-key`). Through the proxy, the images' names start with the proxy's
+    /// address, not the one they were signed under: the policy maps one to the other.
+    pub(crate) fn setup(
+        program: PathBuf,
+        dir: &Path,
+        host: &str,
+        proxy: &str,
+    ) -> anyhow::Result<Self> {
         let registries_d = dir.join("registries.d");
         fs::create_dir_all(&registries_d)?;
         fs::write(
             registries_d.join("vouch-bench.yaml"),
-            format!("docker:\n  {host}:\n    use-sigstore-attachments: true\n"),
+            format!(
+                "docker:\n  {host}:\n    use-sigstore-attachments: true\n  \
+                 {proxy}:\n    use-sigstore-attachments: true\n"
+            ),
         )?;
         let accept = dir.join("policy-accept.json");
         fs::write(
@@ -90,11 +100,22 @@ impl Skopeo {
             &signed,
             serde_json::to_vec_pretty(&json!({
                 "default": [{"type": "reject"}],
-                "transports": {"docker": {host: [{
-                    "type": "sigstoreSigned",
-                    "keyPath": &public_key,
-                    "signedIdentity": {"type": "matchRepository"},
-                }]}},
+                "transports": {"docker": {
+                    host: [{
+                        "type": "sigstoreSigned",
+                        "keyPath": &public_key,
+                        "signedIdentity": {"type": "matchRepository"},
+                    }],
+                    proxy: [{
+                        "type": "sigstoreSigned",
+                        "keyPath": &public_key,
+                        "signedIdentity": {
+                            "type": "remapIdentity",
+                            "prefix": proxy,
+                            "signedPrefix": host,
+                        },
+                    }],
+                }},
             }))?,
         )?;
         Ok(Self {

@@ -8,3 +8,4 @@
 
 mod encodings;
 mod fixtures;
+mod sign;

@@ -11,16 +11,18 @@ use std::path::Path;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 use serde::Serialize;
-use vouch_blob::{Digest, VerifiedBlob};
+use vouch_blob::{Digest, SignatureEncoding, VerifiedBlob};
 use vouch_keys::PublicKey;
 
 use crate::cli::{VerifyBlobArgs, VerifyDirArgs};
 use crate::error::Mismatch;
 use crate::exit;
 use crate::input;
+use crate::sign_dir::{SignEntry, SignStatus, SignTotals};
 use crate::verify_dir::{Entry, Status, Totals};
 
 pub(crate) mod image;
+pub(crate) mod keys;
 
 /// Files above this size get a progress bar, when stderr is a terminal.
 const PROGRESS_MIN_LEN: u64 = 64 << 20;
@@ -107,6 +109,74 @@ pub(crate) fn progress_reader(file: File, path: &Path) -> Box<dyn Read + Send> {
         .with_message(name.to_string_lossy().into_owned())
         .with_finish(ProgressFinish::AndClear);
     Box::new(bar.wrap_read(file))
+}
+
+/// `sign-blob`'s signature on stdout: base64 with a final newline (as cosign prints it), binary
+/// encodings byte for byte.
+pub(crate) fn signature(bytes: &[u8], encoding: SignatureEncoding) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| {
+            if encoding == SignatureEncoding::Base64 {
+                out.write_all(b"\n")
+            } else {
+                Ok(())
+            }
+        })
+        .and_then(|()| out.flush())
+        .context("writing to standard output")
+}
+
+/// `Signature written to OUT (DER, 71 bytes)` on stderr, as cosign reports its files there.
+pub(crate) fn wrote_signature(path: &Path, encoding: SignatureEncoding, len: usize) {
+    status(&format!(
+        "Signature written to {} ({encoding}, {len} bytes)",
+        input::display(path)
+    ));
+}
+
+/// `Sigstore bundle written to OUT (…)` on stderr.
+pub(crate) fn wrote_bundle(path: &Path) {
+    status(&format!(
+        "Sigstore bundle written to {} (v0.3, public-key hint, no transparency-log entry)",
+        input::display(path)
+    ));
+}
+
+/// `sign-dir`'s lines and count line.
+pub(crate) fn sign_dir_text(entries: &[SignEntry], totals: SignTotals) -> anyhow::Result<()> {
+    let mut text = String::new();
+    for entry in entries {
+        let name = &entry.name;
+        let line = match &entry.status {
+            SignStatus::Signed { signature } => format!("{name}: ✅ Signed ({signature})"),
+            SignStatus::AlreadySigned { signature } => {
+                format!("{name}: ⏭️  Already signed ({signature}), skipped")
+            }
+            SignStatus::Failed(err) => format!("{name}: ❌ Not signed ({err:#})"),
+            SignStatus::MissingData {
+                looked_for: [plain, zst],
+            } => format!(
+                "{name}: ⚠️  Signature without a data file (looked for {plain} and {zst}); \
+                 verify-dir will report it"
+            ),
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text.push_str(&format!(
+        "{} signed, {} already signed, {} failed\n",
+        totals.signed, totals.skipped, totals.failed
+    ));
+    stdout(&text)
+}
+
+/// A line on stderr saying what was done.
+fn status(text: &str) {
+    // Nowhere left to report a failure to write to stderr.
+    let _ignored = io::stderr()
+        .lock()
+        .write_all(format!("{text}\n").as_bytes());
 }
 
 fn stdout(text: &str) -> anyhow::Result<()> {

@@ -6,8 +6,11 @@
     reason = "test helpers fail loudly, outside #[test] functions too"
 )]
 
+mod keys;
+mod mock_registry;
 mod openssl_interop;
 mod registry_harness;
+mod sign_blob;
 mod sigstore_conformance;
 mod sigstore_js;
 mod verify_blob;
@@ -15,3 +18,4 @@ mod verify_bundle;
 mod verify_dir;
 mod verify_image_bundles;
 mod verify_image_e2e;
+mod verify_image_mock;

@@ -8,6 +8,8 @@
 
 use vouch_keys::{Algorithm, Error, KeyFileKind, PublicKey};
 
+mod private_keys;
+
 #[test]
 fn every_fixture_key_form_reads_to_the_same_kind_of_key() {
     for case in vouch_testdata::cases() {

@@ -1,0 +1,329 @@
+//! `vouch sign-blob`: one file signed with a private key, as cosign and openssl write
+//! signatures; and what `sign-dir` shares with it (reading the key, signing a file, writing
+//! files atomically).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, IsTerminal as _, Read, Write as _};
+use std::path::{Path, PathBuf};
+
+use vouch_blob::{DigestAlgorithm, SignatureEncoding, SignedBlob};
+use vouch_keys::{Algorithm, PrivateKey, Zeroizing};
+
+use crate::cli::{SignBlobArgs, SignFormat};
+use crate::error::{InputError, Role};
+use crate::exit::Outcome;
+use crate::input;
+use crate::output;
+use crate::password;
+use crate::verify::{Data, Progress};
+
+/// Private key files are small; this catches a data file passed as `--key`.
+const MAX_KEY_LEN: u64 = 1 << 20;
+/// How every encrypted PEM private key starts (PKCS#8 and cosign's).
+const ENCRYPTED_LABEL: &[u8] = b"-----BEGIN ENCRYPTED ";
+
+/// Runs the command: signs, then writes every output or none.
+pub(crate) fn run(args: &SignBlobArgs) -> anyhow::Result<Outcome> {
+    let digest = args.digest.map(DigestAlgorithm::from);
+    let data = Data::from_arg(&args.file);
+    if matches!(data, Data::Stdin) && password_from_stdin(args)? {
+        return Err(InputError::Usage {
+            message: format!(
+                "{} is encrypted and its password would be read from standard input, which \
+                 `-` needs for the data: pass --password-file, or set VOUCH_PASSWORD",
+                input::display(&args.key)
+            ),
+        }
+        .into());
+    }
+    let key = password::read_private_key(&args.key, &args.password)?;
+    input::check_digest_applies(&key.public_key(), digest)?;
+    let digest = digest.unwrap_or_default();
+    let encoding = encoding(
+        args.signature_format,
+        args.output_signature.as_deref(),
+        &key,
+    );
+    if encoding == SignatureEncoding::Der && !is_ecdsa(key.algorithm()) {
+        // Before reading a possibly large input.
+        return Err(InputError::Sign {
+            path: input::display(&args.key),
+            source: vouch_blob::Error::AlgorithmMismatch {
+                algorithm: key.algorithm(),
+                encoding,
+            },
+        }
+        .into());
+    }
+    for output in [&args.output_signature, &args.bundle].into_iter().flatten() {
+        refuse_overwriting_inputs(output, &[&args.key, &args.file])?;
+    }
+    if let (Some(signature), Some(bundle)) = (&args.output_signature, &args.bundle)
+        && signature == bundle
+    {
+        return Err(InputError::Usage {
+            message: "--output-signature and --bundle name the same file".to_owned(),
+        }
+        .into());
+    }
+
+    let signed = sign_data(&key, data, digest, Progress::IfLarge)?;
+    let signature = signed.encode(encoding).map_err(|source| InputError::Sign {
+        path: input::display(&args.key),
+        source,
+    })?;
+    // Both files are complete on disk before either is put in place.
+    let mut staged = Vec::new();
+    if let Some(out) = &args.output_signature {
+        staged.push(Staged::write(out, &signature, Role::Signature)?);
+    }
+    if let Some(out) = &args.bundle {
+        let bundle = vouch_sigstore::key_bundle_v03(
+            signed.public_key(),
+            signed.digest(),
+            signed.signature(),
+        );
+        staged.push(Staged::write(out, bundle.as_bytes(), Role::Bundle)?);
+    }
+    for file in staged {
+        file.commit()?;
+    }
+    if let Some(out) = &args.output_signature {
+        output::wrote_signature(out, encoding, signature.len());
+    }
+    if let Some(out) = &args.bundle {
+        output::wrote_bundle(out);
+    }
+    if args.output_signature.is_none() && args.bundle.is_none() {
+        output::signature(&signature, encoding)?;
+    }
+    Ok(Outcome::Verified)
+}
+
+/// The encoding to write: `--signature-format`, else binary for an `X.sig.bin` file (DER for
+/// ECDSA as openssl writes it, raw for Ed25519 and RSA), else base64 (cosign).
+fn encoding(
+    format: Option<SignFormat>,
+    output: Option<&Path>,
+    key: &PrivateKey,
+) -> SignatureEncoding {
+    if let Some(format) = format {
+        return format.encoding();
+    }
+    let binary =
+        output.is_some_and(|path| path.as_os_str().to_string_lossy().ends_with(".sig.bin"));
+    match (binary, is_ecdsa(key.algorithm())) {
+        (true, true) => SignatureEncoding::Der,
+        (true, false) => SignatureEncoding::Raw,
+        (false, _) => SignatureEncoding::Base64,
+    }
+}
+
+fn is_ecdsa(algorithm: Algorithm) -> bool {
+    matches!(algorithm, Algorithm::EcdsaP256 | Algorithm::EcdsaP384)
+}
+
+/// An output must not replace the key or the file being signed.
+fn refuse_overwriting_inputs(output: &Path, inputs: &[&Path]) -> Result<(), InputError> {
+    let Ok(output_path) = fs::canonicalize(output) else {
+        return Ok(()); // does not exist yet
+    };
+    for input in inputs {
+        if fs::canonicalize(input).is_ok_and(|path| path == output_path) {
+            return Err(InputError::Usage {
+                message: format!(
+                    "{} is also an input: writing to it would replace {}",
+                    input::display(output),
+                    input::display(input)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether an encrypted `--key` would take its password from standard input, which `-` (the
+/// data) needs: no --password-file, no `VOUCH_PASSWORD` or `COSIGN_PASSWORD`, no terminal.
+fn password_from_stdin(args: &SignBlobArgs) -> Result<bool, InputError> {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the CLI reads the environment: the password variables crate::password reads"
+    )]
+    let env_set = [password::VOUCH_PASSWORD, password::COSIGN_PASSWORD]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some());
+    if args.password.password_file.is_some() || env_set || io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    let bytes = Zeroizing::new(input::read_small(
+        &args.key,
+        Role::Key,
+        MAX_KEY_LEN,
+        "private key",
+    )?);
+    Ok(bytes
+        .windows(ENCRYPTED_LABEL.len())
+        .any(|w| w == ENCRYPTED_LABEL))
+}
+
+/// Streams `data` through vouch-blob's signing: a file with [`vouch_blob::sign_reopen`] (read
+/// once, or for Ed25519 twice and once more to check, in constant memory), standard input with
+/// [`vouch_blob::sign_reader`] (Ed25519 input then held in memory, up to its limit).
+pub(crate) fn sign_data(
+    key: &PrivateKey,
+    data: Data<'_>,
+    digest: DigestAlgorithm,
+    progress: Progress,
+) -> Result<SignedBlob, InputError> {
+    let result = match data {
+        Data::Stdin => vouch_blob::sign_reader(key, io::stdin(), digest),
+        Data::File(path) => {
+            // Opened once up front, so that a missing file is reported as such.
+            let first = open_data(path)?;
+            let mut first = Some(first);
+            vouch_blob::sign_reopen(
+                key,
+                || {
+                    let file = match first.take() {
+                        Some(file) => file,
+                        None => File::open(path)?,
+                    };
+                    Ok(match progress {
+                        Progress::IfLarge => output::progress_reader(file, path),
+                        Progress::Never => Box::new(file) as Box<dyn Read + Send>,
+                    })
+                },
+                digest,
+            )
+        }
+    };
+    result.map_err(|err| match err {
+        vouch_blob::Error::ReadArtifact(_) => InputError::Data {
+            path: data.display(),
+            source: err,
+        },
+        source => InputError::Sign {
+            path: data.display(),
+            source,
+        },
+    })
+}
+
+fn open_data(path: &Path) -> Result<File, InputError> {
+    File::open(path).map_err(|source| InputError::Read {
+        path: input::display(path),
+        role: Role::SignData,
+        source,
+    })
+}
+
+/// An output file written in full under a temporary name next to its target (hidden, so that
+/// `verify-dir` never sees it), then renamed into place by [`Staged::commit`]: readers see the
+/// old file or the new one, never a part. Removed if dropped before the commit.
+#[derive(Debug)]
+pub(crate) struct Staged {
+    temp: PathBuf,
+    target: PathBuf,
+    role: Role,
+    committed: bool,
+}
+
+impl Staged {
+    /// Writes `bytes` to a new temporary file next to `target`, flushed to disk.
+    pub(crate) fn write(target: &Path, bytes: &[u8], role: Role) -> Result<Self, InputError> {
+        let write_error = |source| InputError::Write {
+            path: input::display(target),
+            role,
+            source,
+        };
+        let name = target
+            .file_name()
+            .ok_or_else(|| write_error(io::Error::other("not a file name")))?;
+        let dir = target
+            .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut attempt = 0_u32;
+        let (temp, mut file) = loop {
+            let temp = dir.join(format!(
+                ".{}.{}-{attempt}.tmp",
+                name.to_string_lossy(),
+                std::process::id()
+            ));
+            match OpenOptions::new().write(true).create_new(true).open(&temp) {
+                Ok(file) => break (temp, file),
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => {
+                    attempt += 1;
+                }
+                Err(err) => return Err(write_error(err)),
+            }
+        };
+        let staged = Self {
+            temp,
+            target: target.to_owned(),
+            role,
+            committed: false,
+        };
+        // On error, dropping `staged` removes the temporary file.
+        file.write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .map_err(write_error)?;
+        Ok(staged)
+    }
+
+    /// Renames the temporary file to the target, replacing it if it exists.
+    pub(crate) fn commit(mut self) -> Result<(), InputError> {
+        fs::rename(&self.temp, &self.target).map_err(|source| InputError::Write {
+            path: input::display(&self.target),
+            role: self.role,
+            source,
+        })?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Best effort: the temporary file is hidden, and its name says what it was.
+            let _ignored = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staged_file_appears_only_on_commit_and_leaves_nothing_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("a.sig.bin");
+        let staged = Staged::write(&target, b"one", Role::Signature).unwrap();
+        assert!(!target.exists());
+        staged.commit().unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"one");
+
+        let staged = Staged::write(&target, b"two", Role::Signature).unwrap();
+        drop(staged);
+        assert_eq!(fs::read(&target).unwrap(), b"one");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["a.sig.bin"]);
+    }
+
+    #[test]
+    fn staged_write_into_a_missing_folder_names_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("missing/a.sig");
+        let err = Staged::write(&target, b"x", Role::Signature).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("a.sig: cannot write the signature file"),
+            "{err}"
+        );
+    }
+}
