@@ -219,21 +219,39 @@ impl LookupOptions {
 
 /// The sans-I/O lookup of an image's signatures (module docs: the steps and what is an error).
 ///
-/// ```no_run
-/// # fn get(fetch: &vouch_oci::Fetch) -> (Vec<u8>, Option<String>) { unimplemented!() }
-/// use vouch_oci::{ImageRef, LookupOptions, Response, SignatureLookup};
+/// A driver is a loop over [`SignatureLookup::next_fetch`]; here an in-memory registry that
+/// holds one unsigned image and answers 404 to everything else.
 ///
-/// let image = ImageRef::parse("ghcr.io/org/app:1.0")?;
+/// ```
+/// use vouch_oci::{Fetch, ImageRef, LookupOptions, Response, SignatureLookup};
+///
+/// const MANIFEST: &[u8] = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+///
+/// /// Your HTTP stack: the body and content type, or `None` for a 404.
+/// fn get(fetch: &Fetch) -> Option<(&'static [u8], Option<&'static str>)> {
+///     match fetch {
+///         Fetch::Manifest { reference, .. } if reference == "1.0" => {
+///             Some((MANIFEST, Some("application/vnd.oci.image.manifest.v1+json")))
+///         }
+///         _ => None,
+///     }
+/// }
+///
+/// let image = ImageRef::parse("registry.example/org/app:1.0")?;
 /// let mut lookup = SignatureLookup::new(image, LookupOptions::new());
 /// while let Some(fetch) = lookup.next_fetch() {
-///     let (body, content_type) = get(&fetch); // your HTTP stack; 404 → Response::NotFound
-///     lookup.on_response(&fetch, Response::Found {
-///         body: &body,
-///         content_type: content_type.as_deref(),
-///         docker_content_digest: None,
-///     })?;
+///     let response = match get(&fetch) {
+///         Some((body, content_type)) => Response::Found {
+///             body,
+///             content_type,
+///             docker_content_digest: None,
+///         },
+///         None => Response::NotFound,
+///     };
+///     lookup.on_response(&fetch, response)?;
 /// }
 /// let found = lookup.finish()?;
+/// assert!(found.candidates.is_empty(), "the image is unsigned");
 /// # Ok::<(), vouch_oci::Error>(())
 /// ```
 #[derive(Debug)]
