@@ -124,6 +124,17 @@ done | sort -u | while read -r envelope; do
   rm -f "$note"
 done
 
+# --- timestamp: every RFC 3161 token (DER) in the conformance bundles and sigstore-js's bundles
+# (fractional genTime).
+for f in "$conformance"/*/bundle.sigstore.json "$root"/testdata/interop/sigstore-js-fractional-gentime/*.sigstore.json; do
+  fields signedTimestamp "$f"
+done | sort -u | while read -r token; do
+  der=$(mktemp)
+  printf '%s' "$token" | base64 -d >"$der"
+  put timestamp "$(sha256sum "$der" | head -c 16).der" <"$der"
+  rm -f "$der"
+done
+
 # --- trusted_root: the embedded production root and the conformance suite's custom roots.
 put trusted_root production.json <"$root/crates/sigstore/data/production-trusted-root.json"
 for f in "$conformance"/*/trusted_root.json; do

@@ -14,12 +14,14 @@
 //! during signing (which for RSA-CRT would leak the key) never yields a signature.
 //!
 //! ECDSA signatures are deterministic (RFC 6979) and low-S; RSA signatures are PKCS#1 v1.5,
-//! made without blinding ([`vouch_keys::PrivateKey::sign_prehash`]).
+//! made with blinding from the `rng` every signing function takes (against timing attacks on
+//! the private exponent); ECDSA and Ed25519 do not use it.
 
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read};
 
 use base64::Engine as _;
+use rand_core::CryptoRng;
 use vouch_keys::{Algorithm, Fingerprint, HashAlgorithm, PrivateKey, PublicKey};
 
 use crate::decode::{Decoded, decode};
@@ -115,19 +117,24 @@ impl SignedBlob {
 }
 
 /// Signs `message` with `key`, over its `digest` (ECDSA, RSA) or itself (Ed25519, for which
-/// `digest` only names the digest [`SignedBlob::digest`] reports).
+/// `digest` only names the digest [`SignedBlob::digest`] reports). `rng` blinds RSA signing.
 ///
 /// # Errors
 ///
 /// [`Error::Signing`] if the key cannot sign (the signature it made does not verify is one
 /// such case).
-pub fn sign(key: &PrivateKey, message: &[u8], digest: DigestAlgorithm) -> Result<SignedBlob> {
+pub fn sign<G: CryptoRng + ?Sized>(
+    key: &PrivateKey,
+    message: &[u8],
+    digest: DigestAlgorithm,
+    rng: &mut G,
+) -> Result<SignedBlob> {
     let len = message.len() as u64;
     let message_digest = Digest::of(digest, message);
     if key.algorithm() == Algorithm::Ed25519 {
         return sign_ed25519(key, message, message_digest);
     }
-    let mut signed = sign_digest(key, &message_digest)?;
+    let mut signed = sign_digest(key, &message_digest, rng)?;
     signed.message_len = Some(len);
     Ok(signed)
 }
@@ -142,10 +149,11 @@ pub fn sign(key: &PrivateKey, message: &[u8], digest: DigestAlgorithm) -> Result
 ///
 /// [`Error::ReadArtifact`] if reading fails; [`Error::MessageTooLarge`] for an Ed25519 key and
 /// a larger input (nothing is signed); otherwise as [`sign`].
-pub fn sign_reader<R: Read + Send>(
+pub fn sign_reader<R: Read + Send, G: CryptoRng + ?Sized>(
     key: &PrivateKey,
     reader: R,
     digest: DigestAlgorithm,
+    rng: &mut G,
 ) -> Result<SignedBlob> {
     if key.algorithm() == Algorithm::Ed25519 {
         let mut message = Vec::new();
@@ -164,7 +172,7 @@ pub fn sign_reader<R: Read + Send>(
     }
     let mut hasher = Hasher::new(digest);
     let len = for_each_chunk(reader, |chunk| hasher.update(chunk)).map_err(Error::ReadArtifact)?;
-    let mut signed = sign_digest(key, &hasher.finish())?;
+    let mut signed = sign_digest(key, &hasher.finish(), rng)?;
     signed.message_len = Some(len);
     Ok(signed)
 }
@@ -182,13 +190,14 @@ pub fn sign_reader<R: Read + Send>(
 /// [`Error::ReadArtifact`] if `open` or reading fails; [`Error::Signing`] with
 /// [`vouch_keys::Error::MessageChanged`] if the two Ed25519 passes differ; otherwise as
 /// [`sign`].
-pub fn sign_reopen<R: Read + Send>(
+pub fn sign_reopen<R: Read + Send, G: CryptoRng + ?Sized>(
     key: &PrivateKey,
     mut open: impl FnMut() -> io::Result<R>,
     digest: DigestAlgorithm,
+    rng: &mut G,
 ) -> Result<SignedBlob> {
     if key.algorithm() != Algorithm::Ed25519 {
-        return sign_reader(key, open().map_err(Error::ReadArtifact)?, digest);
+        return sign_reader(key, open().map_err(Error::ReadArtifact)?, digest, rng);
     }
     // The first pass is also hashed with `digest`, for `SignedBlob::digest`.
     let hasher = RefCell::new(Hasher::new(digest));
@@ -242,19 +251,23 @@ impl<R: Read> Read for Tee<'_, R> {
     }
 }
 
-/// Signs a message digest computed by the caller (ECDSA and RSA keys).
+/// Signs a message digest computed by the caller (ECDSA and RSA keys; `rng` blinds RSA).
 ///
 /// # Errors
 ///
 /// [`Error::PrehashUnsupported`] for Ed25519 keys, which sign the message itself;
 /// [`Error::Signing`] if the key cannot sign.
-pub fn sign_digest(key: &PrivateKey, digest: &Digest) -> Result<SignedBlob> {
+pub fn sign_digest<G: CryptoRng + ?Sized>(
+    key: &PrivateKey,
+    digest: &Digest,
+    rng: &mut G,
+) -> Result<SignedBlob> {
     let algorithm = key.algorithm();
     if algorithm == Algorithm::Ed25519 {
         return Err(Error::PrehashUnsupported { algorithm });
     }
     let signature = key
-        .sign_prehash(hash_of(digest.algorithm()), digest.as_bytes())
+        .sign_prehash_with_rng(hash_of(digest.algorithm()), digest.as_bytes(), rng)
         .map_err(Error::Signing)?;
     let public_key = key.public_key();
     let check = Signature::from_bytes(signature.clone())

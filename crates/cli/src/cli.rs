@@ -82,6 +82,16 @@ pub(crate) enum Command {
     /// exactly as `verify-dir` decides it. Prints one line per data file and a count line.
     #[command(after_help = SIGN_EXIT_CODES)]
     SignDir(SignDirArgs),
+    /// Sign container images in their registry with a private key, like `cosign sign --key`.
+    ///
+    /// Resolves each image to its digest once and signs that digest. `--signature-format
+    /// bundle` (cosign v3's default) pushes a Sigstore bundle as an OCI referrer, and keeps
+    /// the tag-schema fallback index (`sha256-<hex>`) when the registry has no referrers API;
+    /// `legacy` appends a layer to the `sha256-<hex>.sig` manifest (cosign ≤ 2, skopeo).
+    /// Signatures already there are kept as they are. No transparency-log entry is made:
+    /// verify with `vouch verify --key PUB --insecure-ignore-tlog IMAGE`.
+    #[command(after_help = SIGN_IMAGE_EXIT_CODES)]
+    Sign(SignImageArgs),
     /// Generate a key pair, like `cosign generate-key-pair`.
     ///
     /// Writes `PREFIX.key` (private, encrypted as cosign encrypts it, mode 0600) and
@@ -104,6 +114,60 @@ pub(crate) enum Command {
     /// PEM SubjectPublicKeyInfo, as `openssl pkey -pubout` writes it.
     #[command(after_help = KEYS_EXIT_CODES)]
     PublicKey(PublicKeyArgs),
+}
+
+const SIGN_IMAGE_EXIT_CODES: &str = "\
+Exit codes:
+  0  every image was signed (or already carried this exact signature)
+  2  bad input or usage: unreadable key, wrong password, bad reference or annotation
+  11 registry failure: network, authentication, push permission, throttling; or the registry
+     holds something under a signature tag that is not what vouch writes there (it is left
+     as it is)
+  12 image not found
+  With several images, the highest code wins; the images before a failure stay signed.";
+
+/// Arguments of `vouch sign`.
+#[derive(Debug, Args)]
+pub(crate) struct SignImageArgs {
+    /// Private key, as for `sign-blob` (cosign's encrypted `cosign.key` included).
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: PathBuf,
+
+    /// Where and how the signature is stored.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ImageSignatureFormat::Bundle)]
+    pub(crate) signature_format: ImageSignatureFormat,
+
+    /// An annotation (`key=value`) to sign with the image (cosign's `-a`), checked by
+    /// `vouch verify -a` and `cosign verify -a`. Repeatable.
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    pub(crate) annotations: Vec<String>,
+
+    /// Store the signature in this repository instead of the image's own (cosign's
+    /// `COSIGN_REPOSITORY`, which is also read).
+    #[arg(long, value_name = "REPO", env = "COSIGN_REPOSITORY")]
+    pub(crate) signature_repository: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+
+    #[command(flatten)]
+    pub(crate) password: PasswordArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArg,
+
+    /// Images: `registry/repo:tag`, `registry/repo@sha256:…`, or Docker Hub short names.
+    #[arg(value_name = "IMAGE", required = true)]
+    pub(crate) images: Vec<String>,
+}
+
+/// Values of `sign --signature-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ImageSignatureFormat {
+    /// A Sigstore bundle (DSSE, in-toto statement) as an OCI 1.1 referrer (cosign v3).
+    Bundle,
+    /// A simple-signing layer of the `sha256-<hex>.sig` manifest (cosign ≤ 2, skopeo).
+    Legacy,
 }
 
 const KEYS_EXIT_CODES: &str = "\
@@ -426,6 +490,13 @@ pub(crate) struct LookupArgs {
     #[arg(long, value_name = "REPO", env = "COSIGN_REPOSITORY")]
     pub(crate) signature_repository: Option<String>,
 
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+}
+
+/// How to reach and authenticate to registries.
+#[derive(Debug, Args)]
+pub(crate) struct RegistryArgs {
     /// Registry user name (Basic auth), overriding docker and podman credentials.
     #[arg(
         long,
@@ -452,6 +523,16 @@ pub(crate) struct LookupArgs {
     /// addition to the system's. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub(crate) registry_cacert: Vec<PathBuf>,
+
+    /// PEM client certificate (then any intermediates) for registries that require mutual
+    /// TLS, with --registry-client-key.
+    #[arg(long, value_name = "FILE", requires = "registry_client_key")]
+    pub(crate) registry_client_cert: Option<PathBuf>,
+
+    /// PEM private key of --registry-client-cert (PKCS#8, `EC PRIVATE KEY` or `RSA PRIVATE
+    /// KEY`, unencrypted).
+    #[arg(long, value_name = "FILE", requires = "registry_client_cert")]
+    pub(crate) registry_client_key: Option<PathBuf>,
 }
 
 /// Arguments of `vouch verify-blob`.

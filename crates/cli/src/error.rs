@@ -17,6 +17,7 @@ pub(crate) enum Role {
     Bundle,
     TrustRoot,
     CaCertificates,
+    ClientCertificate,
     /// `sign-blob` / `sign-dir`: the file being signed.
     SignData,
     /// `--password-file`.
@@ -36,6 +37,7 @@ impl fmt::Display for Role {
             Self::Bundle => "the bundle file",
             Self::TrustRoot => "the trusted root file",
             Self::CaCertificates => "the registry CA certificate file",
+            Self::ClientCertificate => "the registry client certificate or key file",
             Self::SignData => "the file to sign",
             Self::PasswordFile => "the password file",
             Self::NewPrivateKey => "the private key file",
@@ -293,17 +295,29 @@ fn image_hints(cause: &(dyn std::error::Error + 'static)) -> Option<Vec<String>>
         }
         return Some(hints);
     }
-    let err = cause.downcast_ref::<RegistryError>()?;
+    // `LookupFailure` is transparent: its `RegistryError` is not a separate link of the chain.
+    let err = match cause.downcast_ref::<vouch_oci::LookupFailure>() {
+        Some(vouch_oci::LookupFailure::Registry(err)) => err,
+        Some(_) => return None,
+        None => cause.downcast_ref::<RegistryError>()?,
+    };
     let hint = match err.kind() {
         Kind::Unauthorized => {
-            "log in with `docker login` or `podman login` (vouch reads their credential              files and helpers), or pass --registry-username and --registry-password"
+            "log in with `docker login` or `podman login` (vouch reads their credential files \
+             and helpers), or pass --registry-username and --registry-password"
         }
-        Kind::Forbidden => "the credentials are valid but lack pull access to this repository",
+        Kind::Forbidden => {
+            "the credentials are valid but lack access to this repository (pull to verify, \
+             push to sign)"
+        }
         Kind::Tls => {
-            "for a registry with a private certificate authority pass --registry-cacert FILE;              for one without TLS, --allow-http-registry"
+            "for a registry with a private certificate authority pass --registry-cacert FILE; \
+             for one that requires a client certificate, --registry-client-cert and \
+             --registry-client-key; for one without TLS, --allow-http-registry"
         }
         Kind::InsecureRefused => {
-            "plain HTTP is used only for loopback registries unless you pass              --allow-http-registry"
+            "plain HTTP is used only for loopback registries unless you pass \
+             --allow-http-registry"
         }
         Kind::Throttled => "the registry is rate-limiting: try again later, or log in",
         _ => return Some(Vec::new()),

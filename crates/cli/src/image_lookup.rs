@@ -41,7 +41,7 @@ fn look_up(args: &ImageLookupArgs) -> anyhow::Result<(Lookup, String)> {
         .as_ref()
         .unwrap_or(image.repository())
         .to_string();
-    let client = verify_image::registry_client(&args.lookup)?;
+    let client = verify_image::registry_client(&args.lookup.registry)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

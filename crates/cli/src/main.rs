@@ -13,6 +13,7 @@ mod output;
 mod password;
 mod sign_blob;
 mod sign_dir;
+mod sign_image;
 mod signer;
 mod verify;
 mod verify_blob;
@@ -48,6 +49,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Tree(args) => image_lookup::tree(args),
         Command::SignBlob(args) => sign_blob::run(args),
         Command::SignDir(args) => sign_dir::run(args),
+        Command::Sign(args) => sign_image::run(args),
         Command::GenerateKeyPair(args) => keys_cmd::generate(args),
         Command::ImportKeyPair(args) => keys_cmd::import(args),
         Command::PublicKey(args) => keys_cmd::public_key(args),

@@ -176,7 +176,9 @@ pub(crate) fn sign_data(
     progress: Progress,
 ) -> Result<SignedBlob, InputError> {
     let result = match data {
-        Data::Stdin => vouch_blob::sign_reader(key, io::stdin(), digest),
+        Data::Stdin => {
+            vouch_blob::sign_reader(key, io::stdin(), digest, &mut crate::keys_cmd::os_rng())
+        }
         Data::File(path) => {
             // Opened once up front, so that a missing file is reported as such.
             let first = open_data(path)?;
@@ -194,6 +196,7 @@ pub(crate) fn sign_data(
                     })
                 },
                 digest,
+                &mut crate::keys_cmd::os_rng(),
             )
         }
     };

@@ -15,7 +15,7 @@ use vouch_oci::{
 };
 use vouch_sigstore::{Policy, Verifier};
 
-use crate::cli::{LookupArgs, OutputFormat, VerifyImageArgs};
+use crate::cli::{LookupArgs, OutputFormat, RegistryArgs, VerifyImageArgs};
 use crate::error::InputError;
 use crate::exit::{self, Outcome};
 use crate::output;
@@ -65,7 +65,7 @@ pub(crate) fn run(args: &VerifyImageArgs) -> anyhow::Result<Outcome> {
     let annotations = parse_annotations(&args.annotations)?;
     let images = parse_images(&args.images)?;
     let options = lookup_options(&args.lookup)?;
-    let client = registry_client(&args.lookup)?;
+    let client = registry_client(&args.lookup.registry)?;
     let shared = Arc::new(Shared {
         policy,
         annotations,
@@ -176,7 +176,7 @@ async fn verify_one(shared: &Shared, given: String, image: ImageRef) -> ImageRes
     }
 }
 
-fn parse_images(images: &[String]) -> anyhow::Result<Vec<(String, ImageRef)>> {
+pub(crate) fn parse_images(images: &[String]) -> anyhow::Result<Vec<(String, ImageRef)>> {
     images
         .iter()
         .map(|given| {
@@ -192,7 +192,7 @@ fn parse_images(images: &[String]) -> anyhow::Result<Vec<(String, ImageRef)>> {
         .collect()
 }
 
-fn parse_annotations(annotations: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+pub(crate) fn parse_annotations(annotations: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     annotations
         .iter()
         .map(|pair| match pair.split_once('=') {
@@ -217,22 +217,30 @@ pub(crate) fn lookup_options(args: &LookupArgs) -> anyhow::Result<LookupOptions>
         })?;
         options = options.with_platform(platform);
     }
-    if let Some(repository) = args
-        .signature_repository
-        .as_deref()
-        .filter(|r| !r.is_empty())
-    {
-        let repository = Repository::parse(repository).map_err(|err| InputError::Usage {
-            message: format!("--signature-repository (or COSIGN_REPOSITORY): {err}"),
-        })?;
+    if let Some(repository) = signature_repository(args.signature_repository.as_deref())? {
         options = options.with_signature_repository(repository);
     }
     Ok(options)
 }
 
+/// `--signature-repository` (or `COSIGN_REPOSITORY`, which clap reads into it); empty is unset.
+pub(crate) fn signature_repository(given: Option<&str>) -> anyhow::Result<Option<Repository>> {
+    given
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            Repository::parse(r).map_err(|err| {
+                InputError::Usage {
+                    message: format!("--signature-repository (or COSIGN_REPOSITORY): {err}"),
+                }
+                .into()
+            })
+        })
+        .transpose()
+}
+
 /// The registry client: docker and podman credentials from the environment, unless the
 /// flags give some.
-pub(crate) fn registry_client(args: &LookupArgs) -> anyhow::Result<RegistryClient> {
+pub(crate) fn registry_client(args: &RegistryArgs) -> anyhow::Result<RegistryClient> {
     let mut options = RegistryOptions::from_env()
         .allow_http(args.allow_http_registry)
         .user_agent(concat!("vouch/", env!("CARGO_PKG_VERSION")));
@@ -246,6 +254,17 @@ pub(crate) fn registry_client(args: &LookupArgs) -> anyhow::Result<RegistryClien
             })?);
         }
         options = options.ca_certificates(pems);
+    }
+    if let (Some(cert), Some(key)) = (&args.registry_client_cert, &args.registry_client_key) {
+        let read = |path: &std::path::Path| {
+            fs::read(path).map_err(|source| InputError::Read {
+                path: crate::input::display(path),
+                role: crate::error::Role::ClientCertificate,
+                source,
+            })
+        };
+        let key = vouch_keys::Zeroizing::new(read(key)?);
+        options = options.client_certificate(&read(cert)?, &key);
     }
     match (
         &args.registry_username,

@@ -12,6 +12,7 @@
 //!
 //! Without the `registry` feature the crate does no I/O, reads no clock and no environment.
 
+pub mod attach;
 mod candidate;
 mod digest;
 mod error;
@@ -37,9 +38,9 @@ pub use lookup::{LookupOptions, MAX_REFERRERS, Platform, SignatureLookup};
 pub use reference::{DOCKER_HUB, ImageRef, Repository};
 #[cfg(feature = "registry")]
 pub use registry::{
-    Credentials, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BACKOFF,
-    DEFAULT_TIMEOUT, FetchStatus, FetchedBody, LookupFailure, RegistryClient, RegistryError,
-    RegistryErrorKind, RegistryOptions,
+    AttachOutcome, Attached, Credentials, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES,
+    DEFAULT_RETRY_BACKOFF, DEFAULT_TIMEOUT, FetchStatus, FetchedBody, LookupFailure, PutManifest,
+    RegistryClient, RegistryError, RegistryErrorKind, RegistryOptions,
 };
 pub use verify::{
     COSIGN_SIGN_PREDICATE_TYPE, ImagePolicy, ImageVerifyError, Rejection, RejectionCategory,

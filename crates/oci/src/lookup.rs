@@ -7,7 +7,9 @@
 //!    [`Platform`] and an index, the matching child's digest is the one whose signatures are
 //!    looked up (the child manifest itself is not fetched).
 //! 2. The OCI 1.1 referrers API for that digest, in the signature repository.
-//! 3. Only if 2 answered 404 (no referrers API): the referrers tag schema, tag `sha256-<hex>`.
+//! 3. Only if 2 answered 404 (no referrers API), or the driver already knows the registry has
+//!    none ([`LookupOptions::referrers_api_absent`]): the referrers tag schema, tag
+//!    `sha256-<hex>`.
 //! 4. Every referrer manifest 2 or 3 listed (up to [`MAX_REFERRERS`]); those whose single layer
 //!    is a Sigstore bundle (v0.3 or later) have that layer fetched.
 //! 5. cosign's legacy tag `sha256-<hex>.sig`, and its simple-signing payload blobs.
@@ -15,7 +17,8 @@
 //! Steps 2 and 5 are independent once step 1 is answered. [`SignatureLookup::next_fetch`]
 //! hands out one fetch at a time in the order above, which costs a tag-addressed image with one
 //! legacy signature on a registry without the referrers API exactly five requests: manifest,
-//! referrers (404), `sha256-<hex>` (404), `sha256-<hex>.sig`, payload blob.
+//! referrers (404), `sha256-<hex>` (404), `sha256-<hex>.sig`, payload blob; four when the
+//! registry is known to lack the referrers API.
 //! [`SignatureLookup::next_fetches`] hands out everything that can be fetched now, for drivers
 //! that run requests concurrently; answers are accepted in any order, and the result does not
 //! depend on it.
@@ -194,6 +197,11 @@ pub struct LookupOptions {
     pub signature_repository: Option<Repository>,
     /// With an index, verify this platform's image rather than the index.
     pub platform: Option<Platform>,
+    /// The signature repository's registry is known to have no referrers API (it answered
+    /// 404 to an earlier listing): the tag schema is read without asking again. A registry
+    /// with the API never answers 404 there (distribution spec 1.1), so a driver that saw one
+    /// may remember it per registry, as [`crate::RegistryClient`] does within one client.
+    pub referrers_api_absent: bool,
 }
 
 impl LookupOptions {
@@ -213,6 +221,13 @@ impl LookupOptions {
     #[must_use]
     pub fn with_platform(mut self, platform: Platform) -> Self {
         self.platform = Some(platform);
+        self
+    }
+
+    /// Skips the referrers API, known to be absent (see [`Self::referrers_api_absent`]).
+    #[must_use]
+    pub fn with_referrers_api_absent(mut self) -> Self {
+        self.referrers_api_absent = true;
         self
     }
 }
@@ -259,6 +274,7 @@ pub struct SignatureLookup {
     image: ImageRef,
     platform: Option<Platform>,
     signature_repository: Repository,
+    referrers_api_absent: bool,
     /// Fetches not yet handed out.
     queue: Vec<Pending>,
     /// Fetches handed out and not yet answered.
@@ -367,6 +383,7 @@ impl SignatureLookup {
         let mut lookup = Self {
             platform: options.platform,
             signature_repository,
+            referrers_api_absent: options.referrers_api_absent,
             queue: Vec::new(),
             outstanding: Vec::new(),
             next_seq: 0,
@@ -614,14 +631,19 @@ impl SignatureLookup {
         };
         let subject = target.digest.clone();
         self.target = Some(target);
-        self.referrers = Stage::Asked;
-        self.enqueue(
-            Fetch::Referrers {
-                repository: self.signature_repository.clone(),
-                digest: subject.clone(),
-            },
-            Step::Referrers,
-        );
+        if self.referrers_api_absent {
+            self.referrers = Stage::Unsupported;
+            self.ask_tag_schema(&subject);
+        } else {
+            self.referrers = Stage::Asked;
+            self.enqueue(
+                Fetch::Referrers {
+                    repository: self.signature_repository.clone(),
+                    digest: subject.clone(),
+                },
+                Step::Referrers,
+            );
+        }
         self.legacy = Stage::Asked;
         self.enqueue(
             Fetch::Manifest {
@@ -695,14 +717,7 @@ impl SignatureLookup {
         match response {
             Response::NotFound => {
                 self.referrers = Stage::Unsupported;
-                self.tag_schema = Stage::Asked;
-                self.enqueue(
-                    Fetch::Manifest {
-                        repository: self.signature_repository.clone(),
-                        reference: subject.tag_form(),
-                    },
-                    Step::TagSchema,
-                );
+                self.ask_tag_schema(&subject);
                 Ok(())
             }
             Response::TooLarge => Err(too_large(&what, fetch)),
@@ -736,6 +751,18 @@ impl SignatureLookup {
                 Ok(())
             }
         }
+    }
+
+    /// Queues step 3, the tag-schema index of `subject`.
+    fn ask_tag_schema(&mut self, subject: &OciDigest) {
+        self.tag_schema = Stage::Asked;
+        self.enqueue(
+            Fetch::Manifest {
+                repository: self.signature_repository.clone(),
+                reference: subject.tag_form(),
+            },
+            Step::TagSchema,
+        );
     }
 
     /// Step 3: the referrers tag schema, after a 404 from the referrers API.

@@ -572,6 +572,42 @@ fn tag_schema_fallback_with_ghcrs_empty_artifact_type() {
     assert_eq!(bundle_json(candidate), bundle_bytes(2));
 }
 
+#[test]
+fn a_known_absent_referrers_api_is_not_asked() {
+    let mut registry = Registry::new();
+    let image = push_image(&mut registry, REPO, Some("v1"), "image");
+    let entry = bundle_referrer(
+        &mut registry,
+        REPO,
+        &image,
+        &bundle_bytes(2),
+        "bundle-referrer",
+    );
+    let tag = image["digest"].as_str().unwrap().replace(':', "-");
+    registry.manifest(
+        REPO,
+        Some(&tag),
+        &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [entry]}),
+        "tag-schema-index",
+    );
+    let (asked, asked_log) = ok(run(&registry, IMAGE, LookupOptions::new()));
+    let (known, known_log) = ok(run(
+        &registry,
+        IMAGE,
+        LookupOptions::new().with_referrers_api_absent(),
+    ));
+    assert_eq!(
+        format!("{:?}", known.candidates),
+        format!("{:?}", asked.candidates)
+    );
+    assert_eq!(statuses(&known), statuses(&asked));
+    assert_eq!(known_log.len() + 1, asked_log.len(), "{known_log:#?}");
+    assert!(
+        !known_log.iter().any(|line| line.contains("referrers/")),
+        "{known_log:#?}"
+    );
+}
+
 /// Both layouts at once, plus an SBOM referrer; also driven concurrently, answers in reverse.
 fn signed_both_ways() -> Registry {
     let mut registry = Registry::with_referrers_api();

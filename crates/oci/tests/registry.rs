@@ -993,6 +993,47 @@ async fn full_lookup_request_log() {
 }
 
 #[tokio::test]
+async fn a_registry_without_referrers_api_is_not_asked_again() {
+    let server = MockServer::start().await;
+    let (digest, payload) = mount_signed_image(&server).await;
+    let image = vouch_oci::ImageRef::parse(&format!("{}/app:v1", server.address())).unwrap();
+    let client = client(options().max_concurrency(1));
+    let first = client
+        .lookup(&image, vouch_oci::LookupOptions::new())
+        .await
+        .unwrap();
+    let after_first = client.request_count();
+    // Another lookup with a clone of the client: the 404 is remembered for the registry.
+    let second = client
+        .clone()
+        .lookup(&image, vouch_oci::LookupOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        format!("{:?}", second.candidates),
+        format!("{:?}", first.candidates)
+    );
+    assert_eq!(second.sources, first.sources);
+    let log = request_log(&server)
+        .await
+        .replace(digest.hex(), "<image>")
+        .replace(payload.hex(), "<payload>");
+    let second_log: Vec<&str> = log
+        .lines()
+        .skip(usize::try_from(after_first).unwrap())
+        .collect();
+    assert_eq!(
+        second_log,
+        [
+            "GET /v2/app/manifests/v1  [Authorization: Bearer <redacted>]",
+            "GET /v2/app/manifests/sha256-<image>  [Authorization: Bearer <redacted>]",
+            "GET /v2/app/manifests/sha256-<image>.sig  [Authorization: Bearer <redacted>]",
+            "GET /v2/app/blobs/sha256:<payload>  [Authorization: Bearer <redacted>]",
+        ]
+    );
+}
+
+#[tokio::test]
 async fn concurrent_lookup_finds_the_same() {
     let server = MockServer::start().await;
     let (digest, _) = mount_signed_image(&server).await;

@@ -40,6 +40,15 @@ pub struct Bundle {
 }
 
 impl Bundle {
+    /// The same bundle with other contents (vouch's own verification steps hand sigstore-verify
+    /// a modified copy; see `timestamp::in_bundle`).
+    pub(crate) fn with_inner(&self, inner: sigstore_types::Bundle) -> Self {
+        Self {
+            inner,
+            format: self.format.clone(),
+        }
+    }
+
     /// Parses a bundle file's bytes, detecting its format.
     ///
     /// # Errors

@@ -12,7 +12,9 @@
 //!   signing functions) into a v0.3 bundle with a public-key hint and no log entry.
 //!
 //! The cryptographic checks are sigstore-verify's (sigstore-rust), built without its TUF
-//! client: see `docs/dependencies.md` for why, and for what this crate adds.
+//! client, except RFC 3161 timestamps: vouch verifies those itself (`timestamp`), because
+//! sigstore-tsa 0.15.1 cannot decode a `genTime` with fractional seconds. See
+//! `docs/dependencies.md` for why, and for what else this crate adds.
 //!
 //! The crate is synchronous and does no I/O other than through the caller's `Read`.
 
@@ -20,6 +22,7 @@ mod bundle;
 mod chain;
 mod error;
 mod policy;
+mod timestamp;
 mod trust_root;
 mod unlogged;
 mod verify;
@@ -31,4 +34,4 @@ pub use error::{Error, Result};
 pub use policy::{Matcher, Policy, Signer};
 pub use trust_root::TrustRoot;
 pub use verify::{VerifiedBundle, Verifier};
-pub use write::{BUNDLE_V03_MEDIA_TYPE, key_bundle_v03};
+pub use write::{BUNDLE_V03_MEDIA_TYPE, dsse_pae, key_bundle_v03, key_dsse_bundle_v03};

@@ -4,7 +4,9 @@
 //! sigstore-verify requires a log entry or a timestamp even when the log is skipped, so it
 //! refuses these. With [`crate::Policy::insecure_ignore_tlog`] they are what the user asked
 //! to accept: the signature is checked with vouch-blob (the same code as `verify-blob
-//! --signature`), and the bundle's message digest must equal the artifact's.
+//! --signature`), and the bundle's message digest must equal the artifact's. The same path
+//! checks a key-signed bundle whose only evidence was RFC 3161 timestamps with a fractional
+//! genTime: vouch verified those first (`timestamp`) and took them out of the bundle.
 //!
 //! DSSE envelopes (`cosign attest --key --tlog-upload=false`, and cosign v3 image signatures
 //! made the same way) are checked as sigstore-verify checks them: the payload type must be

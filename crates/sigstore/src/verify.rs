@@ -8,6 +8,9 @@ use crate::{Bundle, BundleFormat, Error, Policy, Result, Signer, TrustRoot};
 /// Checks bundles against one trust root. Build once, verify many; `Send + Sync`.
 pub struct Verifier {
     inner: sigstore_verify::Verifier,
+    /// The trust root's timestamp authorities (those in force when the verifier was built, as
+    /// `TrustedRoot::tsa_authorities` selects them), for vouch's own RFC 3161 checks.
+    authorities: Vec<sigstore_types::TsaAuthority>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -45,6 +48,16 @@ impl VerifiedBundle {
             timestamp_sources: Vec::new(),
             tlog_verified: false,
         }
+    }
+
+    /// `self` with the genTimes of verified RFC 3161 timestamps added.
+    pub(crate) fn with_rfc3161_times(mut self, times: &[crate::timestamp::GenTime]) -> Self {
+        if !times.is_empty() {
+            self.timestamps
+                .extend(times.iter().map(|t| t.unix_seconds()));
+            self.timestamp_sources.push("rfc3161");
+        }
+        self
     }
 
     /// The bundle format read.
@@ -95,7 +108,10 @@ impl Verifier {
     /// [`Error::InvalidTrustRoot`] if its keys or certificates are unusable.
     pub fn new(root: &TrustRoot) -> Result<Self> {
         sigstore_verify::Verifier::new(root.inner())
-            .map(|inner| Self { inner })
+            .map(|inner| Self {
+                inner,
+                authorities: root.inner().tsa_authorities(),
+            })
             .map_err(|err| Error::InvalidTrustRoot {
                 detail: err.to_string(),
             })
@@ -104,10 +120,13 @@ impl Verifier {
     /// Verifies `bundle` over everything `reader` yields, for `policy`.
     ///
     /// Steps: (1) a log entry is present when the policy requires one; (2) the bundle's signer
-    /// kind matches the policy's (a key-signed bundle with no log entry and no timestamp, under
-    /// `insecure_ignore_tlog`, is checked by vouch-blob: see `unlogged`); (3) sigstore-verify checks timestamps, the certificate chain
-    /// and SCT (keyless), the log entry and its proofs, and the signature; (4) regex identities
-    /// are matched against the certificate's identity and issuer.
+    /// kind matches the policy's; (3) vouch verifies every RFC 3161 timestamp itself (see
+    /// `timestamp`); (4) sigstore-verify checks the certificate chain and SCT (keyless), the
+    /// log entry and its proofs, the signature and the timestamps it can decode (a key-signed
+    /// bundle left with no log entry and no timestamp, under `insecure_ignore_tlog`, is checked
+    /// by vouch-blob instead: see `unlogged`); (5) a keyless certificate must be valid at every
+    /// genTime sigstore-verify did not see; (6) regex identities are matched against the
+    /// certificate's identity and issuer.
     ///
     /// # Errors
     ///
@@ -152,17 +171,33 @@ impl Verifier {
         if policy.require_tlog && bundle.tlog_entry_count() == 0 {
             return Err(Error::LogEntryMissing);
         }
-        // (2), (3)
+        // (2)
+        match &policy.signer {
+            Signer::Key(_) if bundle.has_certificate() => {
+                return Err(Error::MaterialMismatch {
+                    expected: "a key",
+                    found: "a certificate",
+                });
+            }
+            Signer::Identity { .. } if !bundle.has_certificate() => {
+                return Err(Error::MaterialMismatch {
+                    expected: "a certificate",
+                    found: "a key",
+                });
+            }
+            Signer::Identity { .. } => crate::chain::refuse_root_in_chain(bundle)?,
+            Signer::Key(_) => {}
+        }
+        // (3)
+        let stamped = crate::timestamp::Stamped::verify(bundle, &self.authorities)?;
+        let handed = stamped.handed();
+        // (4)
         let result = match &policy.signer {
             Signer::Key(key) => {
-                if bundle.has_certificate() {
-                    return Err(Error::MaterialMismatch {
-                        expected: "a key",
-                        found: "a certificate",
-                    });
-                }
-                if !policy.require_tlog && crate::unlogged::has_no_evidence(bundle) {
-                    return crate::unlogged::verify(input, bundle, key);
+                if !policy.require_tlog && crate::unlogged::has_no_evidence(handed) {
+                    // Only what the timestamps add: unlogged's own verdict has no time.
+                    return crate::unlogged::verify(input, handed, key)
+                        .map(|verified| verified.with_rfc3161_times(stamped.times()));
                 }
                 let mut sigstore_policy = sigstore_verify::PublicKeyVerificationPolicy::new(
                     DerPublicKey::new(key.spki_der().to_vec()),
@@ -170,27 +205,29 @@ impl Verifier {
                 if !policy.require_tlog {
                     sigstore_policy = sigstore_policy.skip_tlog_unsafe();
                 }
-                self.run(input, bundle, &sigstore_policy)
+                self.run(input, handed, &sigstore_policy)
             }
             Signer::Identity { identity, issuer } => {
-                if !bundle.has_certificate() {
-                    return Err(Error::MaterialMismatch {
-                        expected: "a certificate",
-                        found: "a key",
+                if stamped.keyless_time_hidden() {
+                    return Err(Error::TimestampInvalid {
+                        detail: "the bundle's only signing time is an RFC 3161 timestamp with \
+                                 fractional seconds, and vouch cannot yet check a keyless \
+                                 certificate chain at such a time (sigstore-verify 0.15.1 cannot \
+                                 decode it; see docs/dependencies.md)"
+                            .to_owned(),
                     });
                 }
-                crate::chain::refuse_root_in_chain(bundle)?;
                 let mut sigstore_policy = match (identity, issuer) {
                     (crate::Matcher::Exact(identity), crate::Matcher::Exact(issuer)) => {
                         sigstore_verify::VerificationPolicy::new(identity.clone(), issuer.clone())
                     }
-                    // Regexes are matched in (4), on the verified certificate.
+                    // Regexes are matched in (6), on the verified certificate.
                     _ => sigstore_verify::VerificationPolicy::any_identity(),
                 };
                 if !policy.require_tlog {
                     sigstore_policy = sigstore_policy.skip_tlog_unsafe();
                 }
-                self.run(input, bundle, &sigstore_policy)
+                self.run(input, handed, &sigstore_policy)
             }
         }
         .map_err(|err| match (Error::from_sigstore(err), &policy.signer) {
@@ -202,9 +239,13 @@ impl Verifier {
             }
             (other, _) => other,
         })?;
+        // (5)
+        if let Signer::Identity { .. } = &policy.signer {
+            stamped.check_certificate(&result)?;
+        }
         let found_identity = result.identity().map(|san| san.as_str().to_owned());
         let found_issuer = result.issuer().map(str::to_owned);
-        // (4)
+        // (6)
         if let Signer::Identity { identity, issuer } = &policy.signer {
             let identity_ok = found_identity
                 .as_deref()
@@ -238,6 +279,7 @@ impl Verifier {
                 .verified_timestamps()
                 .iter()
                 .map(|t| t.as_second())
+                .chain(stamped.hidden_times().map(|t| t.unix_seconds()))
                 .collect(),
             timestamp_sources: timestamp_sources(bundle, &result),
             tlog_verified: result.tlog_verified(),

@@ -66,6 +66,42 @@ pub fn key_bundle_v03(public_key: &PublicKey, digest: &Digest, signature: &[u8])
     format!("{bundle:#}\n")
 }
 
+/// The bytes a DSSE signature covers (the "pre-authentication encoding" of the DSSE spec:
+/// `DSSEv1 <len> <payloadType> <len> <payload>`), for [`key_dsse_bundle_v03`].
+#[must_use]
+pub fn dsse_pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    sigstore_types::dsse::pae(payload_type, payload)
+}
+
+/// A Sigstore bundle v0.3 holding a DSSE envelope: `payload` of `payload_type`, signed with
+/// `public_key`'s private key over [`dsse_pae`]`(payload_type, payload)`. What
+/// `cosign sign --key --tlog-upload=false` attaches to an image in cosign v3 (the payload
+/// is an in-toto statement). Like [`key_bundle_v03`], no log entry and no timestamp.
+///
+/// Returns compact JSON (it is stored as a registry blob, not read by people).
+#[must_use]
+pub fn key_dsse_bundle_v03(
+    public_key: &PublicKey,
+    payload_type: &str,
+    payload: &[u8],
+    signature: &[u8],
+) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    json!({
+        "mediaType": BUNDLE_V03_MEDIA_TYPE,
+        "verificationMaterial": {
+            "publicKey": { "hint": public_key.fingerprint().to_base64() },
+            "tlogEntries": [],
+        },
+        "dsseEnvelope": {
+            "payload": b64.encode(payload),
+            "payloadType": payload_type,
+            "signatures": [{ "sig": b64.encode(signature), "keyid": "" }],
+        },
+    })
+    .to_string()
+}
+
 /// The protobuf-specs `HashAlgorithm` name.
 fn hash_algorithm(algorithm: DigestAlgorithm) -> &'static str {
     match algorithm {
@@ -129,6 +165,47 @@ mod tests {
             assert_eq!(claimed.digest.as_bytes(), digest.as_bytes());
             assert_eq!(content.signature.as_bytes(), signature.as_slice());
         }
+    }
+
+    #[test]
+    fn dsse_bundle_verifies_over_its_statement_and_nothing_else() {
+        let private = std::fs::read(
+            vouch_testdata::root().join("generated/keys/private-pkcs8.test-only.pem"),
+        )
+        .unwrap();
+        let key = vouch_keys::PrivateKey::from_bytes(&private, None).unwrap();
+        let public = key.public_key();
+        let digest = Digest::of(DigestAlgorithm::Sha256, b"image manifest");
+        let statement = format!(
+            r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{{"name":"r","digest":{{"sha256":"{}"}}}}],"predicateType":"https://sigstore.dev/cosign/sign/v1","predicate":{{}}}}"#,
+            digest
+                .as_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        let payload_type = "application/vnd.in-toto+json";
+        let pae = dsse_pae(payload_type, statement.as_bytes());
+        let signed = vouch_blob::sign(
+            &key,
+            &pae,
+            DigestAlgorithm::Sha256,
+            &mut vouch_keys::rand_core::UnwrapErr(getrandom::SysRng),
+        )
+        .unwrap();
+        let json = key_dsse_bundle_v03(
+            &public,
+            payload_type,
+            statement.as_bytes(),
+            signed.signature(),
+        );
+        let bundle = crate::Bundle::from_json(json.as_bytes()).unwrap();
+        let verifier = crate::Verifier::new(&crate::TrustRoot::production().unwrap()).unwrap();
+        let policy = crate::Policy::key(public.clone()).insecure_ignore_tlog();
+        let verified = verifier.verify_digest(&digest, &bundle, &policy).unwrap();
+        assert_eq!(verified.key_fingerprint(), Some(public.fingerprint()));
+        let other = Digest::of(DigestAlgorithm::Sha256, b"another manifest");
+        assert!(verifier.verify_digest(&other, &bundle, &policy).is_err());
     }
 
     #[test]

@@ -124,11 +124,13 @@ function canonicalPEM(pem) {
 // The services' clocks. @sigstore/mock reads the Date object it is given at every request, so
 // setting it just before each request steers the time it certifies:
 // - the TSA's genTime keeps the real second with chosen milliseconds, `tsaMillis` (DER drops
-//   trailing zeros, so the real time would give 3, 2, 1 or no fractional digits at random);
+//   trailing zeros, so the real time would give 3, 2, 1 or no fractional digits at random),
+//   shifted by `tsaOffsetMs` (0, or into the future to stamp after the certificate expired);
 // - the CA's notBefore is the real time shifted by `caOffsetMs` (0, or in the past to issue a
 //   certificate that has expired before it is used).
 const tsaClock = new Date();
 let tsaMillis = 123;
+let tsaOffsetMs = 0;
 const caClock = new Date();
 let caOffsetMs = 0;
 
@@ -182,7 +184,7 @@ export async function startServices() {
       tsa = await initializeTSA(tsaKeys, tsaClock);
       return tsaHandler(tsa, { strict: true });
     },
-    { before: () => tsaClock.setTime(Math.floor(Date.now() / 1000) * 1000 + tsaMillis) },
+    { before: () => tsaClock.setTime(Math.floor(Date.now() / 1000) * 1000 + tsaMillis + tsaOffsetMs) },
   );
 
   const trustedRoot = {
@@ -524,13 +526,15 @@ async function makeBundles(outdir) {
       predicate: { producer: 'sigstore-js', purpose: 'vouch interop test' },
     };
     // Signs the artifact (or, with `dsse`, the statement about it) and returns the bundle's JSON.
-    const sign = async ({ witnesses, signer, dsse = false, millis = 123, caOffset = 0 }) => {
+    const sign = async ({ witnesses, signer, dsse = false, millis = 123, caOffset = 0, tsaOffset = 0 }) => {
       tsaMillis = millis;
       caOffsetMs = caOffset;
+      tsaOffsetMs = tsaOffset;
       const Builder = dsse ? DSSEBundleBuilder : MessageSignatureBundleBuilder;
       const data = dsse ? Buffer.from(JSON.stringify(statement)) : artifact;
       const bundle = await new Builder({ signer, witnesses }).create({ data, type: dsse ? INTOTO_TYPE : undefined });
       caOffsetMs = 0;
+      tsaOffsetMs = 0;
       return bundleToJSON(bundle);
     };
 
@@ -613,6 +617,15 @@ async function makeBundles(outdir) {
         only: true,
         expectAsSigned: 6,
         whyAsSigned: 'the certificate had expired when the log integrated the entry',
+      },
+      {
+        name: 'g-keyless-log-tsa-cert-expired-at-timestamp',
+        what: 'as c2, but the TSA stamped it 11 minutes later, after the certificate (valid for 10) expired',
+        json: await sign({ witnesses: [rekor, tsa], signer: fulcioSigner(), tsaOffset: 11 * 60_000 }),
+        tsa: true,
+        only: true,
+        expectAsSigned: 6,
+        whyAsSigned: 'the certificate was valid when the log integrated the entry, but not at the genTime of the timestamp',
       },
     ];
 

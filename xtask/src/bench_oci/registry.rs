@@ -59,7 +59,8 @@ impl Traffic {
 impl Registry {
     /// Starts the registry with its storage, config and logs under `dir`; waits until it has
     /// logged `listening on 127.0.0.1:PORT` and answers `GET /v2/`.
-    pub(crate) fn start(program: &Path, dir: &Path) -> anyhow::Result<Self> {
+    /// `gogc` sets the registry's `GOGC` (unset: Go's default).
+    pub(crate) fn start(program: &Path, dir: &Path, gogc: Option<u32>) -> anyhow::Result<Self> {
         let mut last = String::new();
         // The port is free when picked but released before the registry binds it: if another
         // process takes it in between, the registry exits and we try another.
@@ -78,7 +79,12 @@ impl Registry {
             )?;
             let access_log = dir.join(format!("access-{attempt}.log"));
             let app_log = dir.join(format!("registry-{attempt}.log"));
-            let child = Command::new(program)
+            let mut command = Command::new(program);
+            match gogc {
+                Some(percent) => command.env("GOGC", percent.to_string()),
+                None => command.env_remove("GOGC"),
+            };
+            let child = command
                 .arg("serve")
                 .arg(&config)
                 .current_dir(dir)

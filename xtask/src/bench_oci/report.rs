@@ -19,6 +19,8 @@ pub(crate) struct Figures {
     pub(crate) sample: usize,
     pub(crate) runs: u32,
     pub(crate) push_jobs: u32,
+    /// The registry's `GOGC`, if set.
+    pub(crate) registry_gogc: Option<u32>,
     pub(crate) layout_time: Duration,
     pub(crate) push_time: Duration,
     pub(crate) vouch: Option<VouchFigures>,
@@ -122,10 +124,12 @@ impl Figures {
             s,
             "setup: {n} images written as an OCI layout in {:.2} s, pushed and signed by skopeo in \
              {:.1} s ({} at a time); registry: distribution (docker-registry), no auth, plain HTTP \
-             on 127.0.0.1",
+             on 127.0.0.1, GOGC={}",
             self.layout_time.as_secs_f64(),
             self.push_time.as_secs_f64(),
-            self.push_jobs
+            self.push_jobs,
+            self.registry_gogc
+                .map_or_else(|| "unset (Go's default, 100)".to_owned(), |p| p.to_string())
         )?;
         writeln!(
             s,

@@ -49,6 +49,14 @@ impl TryRng for SeededRng {
 
 impl TryCryptoRng for SeededRng {}
 
+/// Randomness for RSA blinding (which does not change a PKCS#1 v1.5 signature).
+fn rng() -> UnwrapErr<SeededRng> {
+    UnwrapErr(SeededRng {
+        seed: [7; 32],
+        counter: 0,
+    })
+}
+
 fn key(algorithm: Algorithm) -> PrivateKey {
     if algorithm == Algorithm::Rsa {
         let pem =
@@ -90,7 +98,7 @@ fn every_algorithm_and_encoding_verifies() {
             if algorithm == Algorithm::Ed25519 && digest != DigestAlgorithm::Sha256 {
                 continue;
             }
-            let signed = sign(&key, message, digest).unwrap();
+            let signed = sign(&key, message, digest, &mut rng()).unwrap();
             assert_eq!(signed.key_algorithm(), algorithm);
             assert_eq!(signed.key_fingerprint(), key.public_key().fingerprint());
             assert_eq!(signed.digest(), &Digest::of(digest, message));
@@ -134,7 +142,7 @@ fn every_algorithm_and_encoding_verifies() {
 #[test]
 fn ecdsa_encodings_have_their_shapes() {
     let key = key(Algorithm::EcdsaP384);
-    let signed = sign(&key, b"shapes", DigestAlgorithm::Sha384).unwrap();
+    let signed = sign(&key, b"shapes", DigestAlgorithm::Sha384, &mut rng()).unwrap();
     let der = signed.encode(SignatureEncoding::Der).unwrap();
     assert_eq!(der, signed.signature());
     assert_eq!(der.first(), Some(&0x30));
@@ -155,14 +163,20 @@ fn streaming_signs_exactly_the_bytes_read() {
     let message = pattern(3 * (1 << 20) + 17);
     for algorithm in ALGORITHMS {
         let key = key(algorithm);
-        let whole = sign(&key, &message, DigestAlgorithm::Sha256).unwrap();
+        let whole = sign(&key, &message, DigestAlgorithm::Sha256, &mut rng()).unwrap();
         // Uneven reads, across the read-ahead chunk boundaries.
-        let streamed =
-            sign_reader(&key, Trickle::new(message.clone()), DigestAlgorithm::Sha256).unwrap();
+        let streamed = sign_reader(
+            &key,
+            Trickle::new(message.clone()),
+            DigestAlgorithm::Sha256,
+            &mut rng(),
+        )
+        .unwrap();
         let reopened = sign_reopen(
             &key,
             || Ok(Trickle::new(message.clone())),
             DigestAlgorithm::Sha256,
+            &mut rng(),
         )
         .unwrap();
         for signed in [&streamed, &reopened] {
@@ -184,6 +198,7 @@ fn ed25519_reopen_reads_twice_then_once_more_to_check() {
             Ok(&b"read me twice"[..])
         },
         DigestAlgorithm::Sha256,
+        &mut rng(),
     )
     .unwrap();
     assert_eq!(opens.get(), 3);
@@ -200,6 +215,7 @@ fn ed25519_reopen_reads_twice_then_once_more_to_check() {
             Ok(&b"read me once"[..])
         },
         DigestAlgorithm::Sha256,
+        &mut rng(),
     )
     .unwrap();
     assert_eq!(ecdsa_opens.get(), 1);
@@ -216,6 +232,7 @@ fn ed25519_refuses_a_message_that_changes_between_passes() {
             Ok(io::Cursor::new(vec![opens.get(); 100]))
         },
         DigestAlgorithm::Sha256,
+        &mut rng(),
     )
     .unwrap_err();
     assert!(
@@ -233,6 +250,7 @@ fn ed25519_from_a_single_reader_is_capped() {
         &key,
         io::repeat(0).take(ED25519_MAX_MESSAGE_LEN + 1),
         DigestAlgorithm::Sha256,
+        &mut rng(),
     )
     .unwrap_err();
     assert!(
@@ -246,12 +264,12 @@ fn ed25519_from_a_single_reader_is_capped() {
 fn digests_are_signed_as_given() {
     let key = key(Algorithm::EcdsaP256);
     let digest = Digest::of(DigestAlgorithm::Sha512, b"hashed elsewhere");
-    let signed = sign_digest(&key, &digest).unwrap();
+    let signed = sign_digest(&key, &digest, &mut rng()).unwrap();
     assert_eq!(signed.message_len(), None);
     let signature = Signature::from_bytes(signed.signature()).with_digest(DigestAlgorithm::Sha512);
     let _proof = verify_digest(&key.public_key(), &digest, &signature).unwrap();
     assert!(matches!(
-        sign_digest(&self::key(Algorithm::Ed25519), &digest),
+        sign_digest(&self::key(Algorithm::Ed25519), &digest, &mut rng()),
         Err(Error::PrehashUnsupported {
             algorithm: Algorithm::Ed25519
         })
@@ -266,7 +284,7 @@ fn read_errors_are_reported_and_nothing_is_signed() {
             fail_at_end: true,
             ..Trickle::new(pattern(5000))
         };
-        let err = sign_reader(&key, failing, DigestAlgorithm::Sha256).unwrap_err();
+        let err = sign_reader(&key, failing, DigestAlgorithm::Sha256, &mut rng()).unwrap_err();
         assert!(
             matches!(err, Error::ReadArtifact(_)),
             "{algorithm}: {err:?}"
@@ -275,6 +293,7 @@ fn read_errors_are_reported_and_nothing_is_signed() {
             &key,
             || Err::<&[u8], _>(io::Error::other("gone")),
             DigestAlgorithm::Sha256,
+            &mut rng(),
         )
         .unwrap_err();
         assert!(

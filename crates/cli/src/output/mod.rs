@@ -23,6 +23,7 @@ use crate::verify_dir::{Entry, Status, Totals};
 
 pub(crate) mod image;
 pub(crate) mod keys;
+pub(crate) mod signed_image;
 
 /// Files above this size get a progress bar, when stderr is a terminal.
 const PROGRESS_MIN_LEN: u64 = 64 << 20;

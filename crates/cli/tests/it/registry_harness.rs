@@ -214,6 +214,106 @@ pub(crate) fn http(
 
 // --- The registry -----------------------------------------------------------------------------
 
+/// Certificates for a registry serving HTTPS on 127.0.0.1, made by `openssl` in a folder: a CA,
+/// a server certificate it signed (SAN `IP:127.0.0.1`), and a client certificate it signed.
+#[derive(Debug)]
+pub(crate) struct TlsFiles {
+    pub(crate) ca_cert: PathBuf,
+    pub(crate) server_cert: PathBuf,
+    pub(crate) server_key: PathBuf,
+    pub(crate) client_cert: PathBuf,
+    pub(crate) client_key: PathBuf,
+    /// Require client certificates signed by this CA.
+    pub(crate) client_ca: Option<PathBuf>,
+}
+
+impl TlsFiles {
+    /// Makes the CA and both certificates in `dir` with the system's `openssl`.
+    pub(crate) fn make(dir: &Path) -> Self {
+        let path = |name: &str| dir.join(name);
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        run_ok(
+            system_peer("openssl")
+                .args(["req", "-x509"])
+                .args(ec)
+                .arg("-keyout")
+                .arg(path("ca.key"))
+                .arg("-out")
+                .arg(path("ca.crt"))
+                .args(["-days", "2", "-subj", "/CN=vouch test registry CA"])
+                .args(["-addext", "basicConstraints=critical,CA:TRUE"])
+                .args(["-addext", "keyUsage=critical,keyCertSign"]),
+        );
+        for (name, extensions) in [
+            (
+                "server",
+                "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\n",
+            ),
+            (
+                "client",
+                "extendedKeyUsage=clientAuth\nbasicConstraints=critical,CA:FALSE\n",
+            ),
+        ] {
+            run_ok(
+                system_peer("openssl")
+                    .arg("req")
+                    .args(ec)
+                    .arg("-keyout")
+                    .arg(path(&format!("{name}.key")))
+                    .arg("-out")
+                    .arg(path(&format!("{name}.csr")))
+                    .args(["-subj", &format!("/CN=vouch test {name}")]),
+            );
+            let ext = path(&format!("{name}.ext"));
+            fs::write(&ext, extensions).unwrap();
+            run_ok(
+                system_peer("openssl")
+                    .args(["x509", "-req", "-days", "2", "-in"])
+                    .arg(path(&format!("{name}.csr")))
+                    .arg("-CA")
+                    .arg(path("ca.crt"))
+                    .arg("-CAkey")
+                    .arg(path("ca.key"))
+                    .arg("-CAcreateserial")
+                    .arg("-extfile")
+                    .arg(&ext)
+                    .arg("-out")
+                    .arg(path(&format!("{name}.crt"))),
+            );
+        }
+        Self {
+            ca_cert: path("ca.crt"),
+            server_cert: path("server.crt"),
+            server_key: path("server.key"),
+            client_cert: path("client.crt"),
+            client_key: path("client.key"),
+            client_ca: None,
+        }
+    }
+
+    /// The same files, with client certificates required.
+    pub(crate) fn requiring_client_certificates(mut self) -> Self {
+        self.client_ca = Some(self.ca_cert.clone());
+        self
+    }
+
+    /// A folder in containers/image's `--*-cert-dir` layout (`ca.crt`, `client.cert`,
+    /// `client.key`), for skopeo.
+    pub(crate) fn cert_dir(&self, dir: &Path) -> PathBuf {
+        fs::create_dir_all(dir).unwrap();
+        fs::copy(&self.ca_cert, dir.join("ca.crt")).unwrap();
+        fs::copy(&self.client_cert, dir.join("client.cert")).unwrap();
+        fs::copy(&self.client_key, dir.join("client.key")).unwrap();
+        dir.to_path_buf()
+    }
+}
+
 /// How the registry authenticates clients.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Auth {
@@ -271,7 +371,13 @@ pub(crate) struct Registry {
 
 impl Registry {
     /// Starts a registry with `auth` on a free port and waits until `GET /v2/` answers.
-    pub(crate) fn start(mut auth: Auth) -> Self {
+    pub(crate) fn start(auth: Auth) -> Self {
+        Self::start_with(auth, None)
+    }
+
+    /// [`Registry::start`], serving HTTPS with `tls` (and requiring client certificates
+    /// signed by `tls.client_ca`, if set).
+    pub(crate) fn start_with(mut auth: Auth, tls: Option<&TlsFiles>) -> Self {
         let mut dir = tempfile::Builder::new()
             .prefix("vouch-registry-")
             .tempdir()
@@ -302,6 +408,17 @@ impl Registry {
                 (yaml, Some(server))
             }
         };
+        let tls_yaml = tls.map_or_else(String::new, |tls| {
+            let mut yaml = format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                q(&tls.server_cert),
+                q(&tls.server_key)
+            );
+            if let Some(ca) = &tls.client_ca {
+                yaml.push_str(&format!("    clientcas:\n      - {}\n", q(ca)));
+            }
+            yaml
+        });
         fs::create_dir_all(root.join("registries.d")).unwrap();
         fs::write(
             root.join("policy-accept-anything.json"),
@@ -325,7 +442,7 @@ impl Registry {
                 format!(
                     "version: 0.1\nlog:\n  level: info\n  accesslog: {{disabled: true}}\n\
                      storage:\n  filesystem: {{rootdirectory: {}}}\n  delete: {{enabled: true}}\n\
-                     http:\n  addr: {host}\n  secret: vouch-test-http-secret\n{auth_yaml}",
+                     http:\n  addr: {host}\n  secret: vouch-test-http-secret\n{tls_yaml}{auth_yaml}",
                     q(&root.join("data"))
                 ),
             )
@@ -518,6 +635,14 @@ impl Registry {
         (media_type, response.body)
     }
 
+    /// `GET /v2/<repo>/blobs/<digest>`: the blob's bytes.
+    pub(crate) fn get_blob(&self, repo: &str, digest: &str) -> Vec<u8> {
+        let path = format!("/v2/{repo}/blobs/{digest}");
+        let response = self.request("GET", repo, &path, &[], b"");
+        assert_eq!(response.status, 200, "GET {path}: {}", response.text());
+        response.body
+    }
+
     /// `PUT /v2/<repo>/manifests/<reference>` with these exact bytes; returns the digest the
     /// registry gives it ("sha256:…"). Its blobs must already be in `repo`.
     pub(crate) fn put_manifest(
@@ -548,7 +673,7 @@ impl Registry {
     }
 
     /// skopeo with this registry's registries.d and an accept-anything policy, plus `args`.
-    fn skopeo_copy(&self) -> Command {
+    pub(crate) fn skopeo_copy(&self) -> Command {
         let mut cmd = skopeo();
         cmd.arg("--registries.d")
             .arg(self.registries_d())

@@ -395,7 +395,7 @@ try {
 ";
 
 /// `OK`, or `FAIL <code>: <message>`.
-fn sigstore_js_verify(bundle: &Path, artifact: &Path, public: &Path) -> String {
+pub(crate) fn sigstore_js_verify(bundle: &Path, artifact: &Path, public: &Path) -> String {
     match Command::new("node").arg("--version").output() {
         Ok(o) if o.status.success() => {}
         _ => panic!(

@@ -5,6 +5,8 @@
 //! run. The script writes `cases.json`: each bundle, intact and tampered, with the exit code vouch
 //! must give; this test runs `vouch verify-blob --bundle` on every case and checks the exit code and
 //! stdout. See testdata/peers/sigstore-js/README.md for the cases and why each code is the right one.
+//! Most of its RFC 3161 timestamps have a fractional genTime (`…ss.123Z`), which vouch verifies
+//! itself (`crates/sigstore/src/timestamp.rs`): every case must give its expected answer.
 //!
 //! Needs Node.js and the peer's npm packages: `apt-get install nodejs npm` and
 //! `npm ci --prefix testdata/peers/sigstore-js`. Without them the test fails and says so.
@@ -158,28 +160,6 @@ fn check_json(case: &Value, out: &Path) -> Option<String> {
     None
 }
 
-/// FIXME(upstream): sigstore-tsa 0.15.1 decodes `TSTInfo.genTime` with `der`'s
-/// `GeneralizedTime`, which refuses fractional seconds (`…ss.123Z`, valid DER and what most
-/// timestamp authorities write). Every case of these bundles that reaches the timestamp check
-/// therefore exits 8 instead of its right answer. Until sigstore-tsa accepts them, such a case
-/// must show exactly that failure; the day it gives the right answer, this test fails: delete
-/// the entry and the FIXME. See docs/dependencies.md.
-const FRACTIONAL_GENTIME_BUNDLES: [&str; 4] = [
-    "a-key-log-tsa/",
-    "b-key-tsa-nolog/",
-    "b1-key-tsa-nolog-gentime-one-digit/",
-    "c2-keyless-log-tsa/",
-];
-
-/// Whether `name`'s answer is today's known upstream failure rather than vouch's own.
-fn is_known_gentime_gap(name: &str, code: i64, stderr: &str) -> bool {
-    FRACTIONAL_GENTIME_BUNDLES
-        .iter()
-        .any(|b| name.starts_with(b))
-        && code == 8
-        && stderr.contains("GeneralizedTime")
-}
-
 #[test]
 fn sigstore_js_bundles_verify_or_fail_for_the_right_reason() {
     let tmp = tempfile::tempdir().unwrap();
@@ -196,7 +176,6 @@ fn sigstore_js_bundles_verify_or_fail_for_the_right_reason() {
     )
     .unwrap();
     let mut wrong = Vec::new();
-    let mut known_gaps = 0;
     for case in cases {
         let name = field(case, "name").unwrap();
         let expect = case["expect_exit"].as_i64().unwrap();
@@ -210,19 +189,6 @@ fn sigstore_js_bundles_verify_or_fail_for_the_right_reason() {
             _ => "Verification failure\n",
         };
         let mut right = code == expect && stdout == expected_stdout;
-        // The untampered bundles show whether the upstream fix has arrived.
-        let fractional = FRACTIONAL_GENTIME_BUNDLES
-            .iter()
-            .any(|b| name.starts_with(b));
-        if right && fractional && name.ends_with("/as-signed") {
-            wrong.push(format!(
-                "{name}: now verifies, so sigstore-tsa accepts fractional genTime: remove the FIXME entry"
-            ));
-        }
-        let known_gap = !right && is_known_gentime_gap(name, code, &stderr);
-        if known_gap {
-            known_gaps += 1;
-        }
         let mut json_problem = None;
         if right && expect == 0 {
             json_problem = check_json(case, out);
@@ -235,19 +201,13 @@ fn sigstore_js_bundles_verify_or_fail_for_the_right_reason() {
             expect,
             code,
             field(case, "sigstore_js").unwrap_or("-"),
-            if right {
-                ""
-            } else if known_gap {
-                "FIXME(upstream sigstore-tsa genTime): "
-            } else {
-                "WRONG: "
-            },
+            if right { "" } else { "WRONG: " },
             json_problem
                 .as_deref()
                 .map_or_else(|| reason(&stderr), str::to_owned)
         )
         .unwrap();
-        if !right && !known_gap {
+        if !right {
             wrong.push(format!(
                 "{name} ({}): expected exit {expect}, got {code}; stdout {stdout:?}; {}stderr:\n{stderr}",
                 field(case, "why").unwrap_or(""),
@@ -259,11 +219,10 @@ fn sigstore_js_bundles_verify_or_fail_for_the_right_reason() {
         "sigstore-js bundles ({}):\n{table}",
         manifest["generator"]["packages"]
     );
-    println!("{known_gaps} cases fail only through the upstream genTime FIXME");
     assert!(
         wrong.is_empty(),
-        "{} of {} sigstore-js cases right ({known_gaps} known upstream genTime failures):\n{table}\nwrong:\n{}",
-        cases.len() - wrong.len() - known_gaps,
+        "{} of {} sigstore-js cases right:\n{table}\nwrong:\n{}",
+        cases.len() - wrong.len(),
         cases.len(),
         wrong.join("\n")
     );

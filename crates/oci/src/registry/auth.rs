@@ -15,7 +15,7 @@ use super::client::Inner;
 use super::docker_config::{Credential, Secret};
 use super::endpoint::{http_allowed, is_forbidden_target};
 use super::error::{RegistryError, RegistryErrorKind};
-use super::transport::{Answer, Request};
+use super::transport::{Answer, Body, Request};
 use crate::Repository;
 
 /// Most bytes of a token response.
@@ -23,6 +23,31 @@ const MAX_TOKEN_RESPONSE: u64 = 1024 * 1024;
 
 /// The `client_id` sent with OAuth 2 refresh-token grants.
 const CLIENT_ID: &str = "vouch";
+
+/// What a request does to a repository, and so the token scope it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Reads (`repository:<name>:pull`).
+    Pull,
+    /// Uploads and manifest writes (`repository:<name>:pull,push`).
+    Push,
+}
+
+impl Access {
+    fn scope(self, repository: &Repository) -> String {
+        match self {
+            Self::Pull => format!("repository:{}:pull", repository.name()),
+            Self::Push => format!("repository:{}:pull,push", repository.name()),
+        }
+    }
+
+    fn permission(self) -> &'static str {
+        match self {
+            Self::Pull => "pull",
+            Self::Push => "push",
+        }
+    }
+}
 
 /// An `Authorization` header value and what it came from.
 pub(crate) struct Authorization {
@@ -37,6 +62,7 @@ impl Inner {
     pub(crate) async fn authorization(
         &self,
         repository: &Repository,
+        access: Access,
     ) -> Result<Option<Authorization>, RegistryError> {
         if let Some(Credential {
             secret: Secret::RegistryToken(token),
@@ -72,7 +98,7 @@ impl Inner {
                 },
                 _,
             ) => {
-                let ours = pull_scope(repository);
+                let ours = access.scope(repository);
                 let key = (repository.api_host().to_owned(), ours.clone());
                 if let Some(header) = self.cached_token(&key) {
                     return Ok(Some(Authorization {
@@ -143,7 +169,10 @@ impl Inner {
                 url,
                 accept: Some("application/json".to_owned()),
                 authorization,
-                form,
+                body: form.map(|form| Body {
+                    content_type: "application/x-www-form-urlencoded".to_owned(),
+                    bytes: form.into_bytes(),
+                }),
                 max_len: MAX_TOKEN_RESPONSE,
                 registry_host: None,
             };
@@ -297,6 +326,7 @@ impl Inner {
     pub(crate) async fn forbidden(
         &self,
         repository: &Repository,
+        access: Access,
         answer: &Answer,
     ) -> RegistryError {
         let registry = repository.registry();
@@ -307,9 +337,10 @@ impl Inner {
         RegistryError::new(
             RegistryErrorKind::Forbidden,
             format!(
-                "{registry} denied access to {} {with} ({}); the account may lack pull permission",
+                "{registry} denied access to {} {with} ({}); the account may lack {} permission",
                 repository.name(),
-                answer.status_text()
+                answer.status_text(),
+                access.permission()
             ),
         )
         .with_status(403)
@@ -322,11 +353,6 @@ fn login_advice(registry: &str, had_credentials: bool) -> String {
     } else {
         format!("log in with `docker login {registry}`, or pass credentials")
     }
-}
-
-/// `repository:<name>:pull`, the scope every request of a lookup needs.
-fn pull_scope(repository: &Repository) -> String {
-    format!("repository:{}:pull", repository.name())
 }
 
 fn basic(username: &str, password: &str) -> Result<HeaderValue, RegistryError> {

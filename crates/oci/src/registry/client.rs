@@ -11,12 +11,15 @@ use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
 use url::Url;
 
+use super::auth::Access;
 use super::challenge::{Challenge, parse_challenges};
 use super::docker_config::{Credential, CredentialStore, Secret};
 use super::error::{RegistryError, RegistryErrorKind};
 use super::options::{Credentials, RegistryOptions};
 use super::transport::{Answer, Request};
-use crate::{Fetch, ImageRef, Lookup, LookupOptions, MANIFEST_ACCEPT, Response, SignatureLookup};
+use crate::{
+    Fetch, ImageRef, Lookup, LookupOptions, MANIFEST_ACCEPT, Repository, Response, SignatureLookup,
+};
 
 /// The media type a referrers listing is requested as.
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
@@ -53,6 +56,9 @@ struct State {
     tokens: HashMap<(String, String), (HeaderValue, Instant)>,
     /// Credentials found, by `registry/name`.
     credentials: HashMap<String, Option<Credential>>,
+    /// Registry hosts that answered 404 to a referrers listing: they have no referrers API
+    /// (a registry with it never answers 404 there), so later lookups go to the tag schema.
+    no_referrers_api: HashSet<String>,
 }
 
 impl fmt::Debug for RegistryClient {
@@ -146,6 +152,7 @@ impl RegistryClient {
         let RegistryOptions {
             allow_http,
             ca_certificates,
+            client_identity,
             credentials,
             credential_files,
             credential_helper_path,
@@ -188,6 +195,18 @@ impl RegistryClient {
         }
         if !certificates.is_empty() {
             builder = builder.tls_certs_merge(certificates);
+        }
+        if let Some(pem) = &client_identity {
+            let identity = reqwest::Identity::from_pem(pem).map_err(|e| {
+                RegistryError::new(
+                    RegistryErrorKind::Configuration,
+                    "the client certificate and key do not parse: expected PEM `CERTIFICATE` \
+                     blocks and one PEM private key (PKCS#8, `EC PRIVATE KEY` or `RSA PRIVATE \
+                     KEY`)",
+                )
+                .with_source(e)
+            })?;
+            builder = builder.identity(identity);
         }
         let http = builder.build().map_err(|e| {
             RegistryError::new(
@@ -251,29 +270,47 @@ impl RegistryClient {
             ),
         };
         let host = repository.api_host();
-        let mut authorization = inner.authorization(repository).await?;
-        let mut renewed = false;
-        loop {
-            let request = Request {
+        let url = inner.registry_url(host, &path)?;
+        let answer = self
+            .send_authorized(repository, Access::Pull, |authorization| Request {
                 method: Method::GET,
-                url: inner.registry_url(host, &path)?,
+                url: url.clone(),
                 accept: Some(accept.clone()),
-                authorization: authorization.as_ref().map(|a| a.header.clone()),
-                form: None,
+                authorization,
+                body: None,
                 max_len: fetch.max_len(),
                 registry_host: Some(host.to_owned()),
-            };
+            })
+            .await?;
+        match answer.status {
+            StatusCode::OK => Ok(FetchedBody::from_answer(answer)),
+            StatusCode::NOT_FOUND => Ok(FetchedBody {
+                status: FetchStatus::NotFound,
+                body: Vec::new(),
+                content_type: None,
+                docker_content_digest: None,
+            }),
+            _ => Err(unexpected_status(&Method::GET, &answer, "200 or 404")),
+        }
+    }
+
+    /// Sends the request `make` builds, authenticated for `access` to `repository`: after a
+    /// 401 with a challenge, once more with what it asks for. Any other answer is returned,
+    /// except 401 and 403 from the registry itself, which are errors.
+    pub(crate) async fn send_authorized(
+        &self,
+        repository: &Repository,
+        access: Access,
+        make: impl Fn(Option<HeaderValue>) -> Request,
+    ) -> Result<Answer, RegistryError> {
+        let inner = &*self.inner;
+        let host = repository.api_host();
+        let mut authorization = inner.authorization(repository, access).await?;
+        let mut renewed = false;
+        loop {
+            let request = make(authorization.as_ref().map(|a| a.header.clone()));
             let answer = inner.send(&request).await?;
             match answer.status {
-                StatusCode::OK => return Ok(FetchedBody::from_answer(answer)),
-                StatusCode::NOT_FOUND => {
-                    return Ok(FetchedBody {
-                        status: FetchStatus::NotFound,
-                        body: Vec::new(),
-                        content_type: None,
-                        docker_content_digest: None,
-                    });
-                }
                 StatusCode::UNAUTHORIZED if !answer.left_origin => {
                     let retry = !renewed && authorization.as_ref().is_none_or(|a| a.renewable);
                     let challenge =
@@ -283,39 +320,37 @@ impl RegistryClient {
                     };
                     inner.learn_challenge(host, challenge);
                     inner.forget_tokens(host);
-                    authorization = inner.authorization(repository).await?;
+                    authorization = inner.authorization(repository, access).await?;
                     if authorization.is_none() {
                         return Err(inner.unauthorized(repository, &answer).await);
                     }
                     renewed = true;
                 }
                 StatusCode::FORBIDDEN if !answer.left_origin => {
-                    return Err(inner.forbidden(repository, &answer).await);
+                    return Err(inner.forbidden(repository, access, &answer).await);
                 }
-                status => {
-                    let at = if answer.left_origin {
-                        " (after a redirect to another host)"
-                    } else {
-                        ""
-                    };
-                    return Err(RegistryError::new(
-                        RegistryErrorKind::UnexpectedStatus,
-                        format!(
-                            "GET {} answered {}{at}; expected 200 or 404",
-                            super::transport::shown(&answer.url),
-                            answer.status_text()
-                        ),
-                    )
-                    .with_status(status.as_u16()));
-                }
+                _ => return Ok(answer),
             }
         }
+    }
+
+    /// `https://host/path` (or `http://` for a host without TLS) of `repository`'s registry.
+    pub(crate) fn registry_url(
+        &self,
+        repository: &Repository,
+        path: &str,
+    ) -> Result<Url, RegistryError> {
+        self.inner.registry_url(repository.api_host(), path)
     }
 
     /// Looks up the signatures of `image`: drives a [`SignatureLookup`] with
     /// [`RegistryClient::fetch`] until it is done, running the fetches it allows at once
     /// concurrently (at most [`RegistryOptions::max_concurrency`]). Must run within a Tokio
     /// runtime, as all of the client does.
+    ///
+    /// A registry that answered 404 to one referrers listing is not asked again by this
+    /// client (or its clones): later lookups there read the tag schema straight away
+    /// ([`LookupOptions::referrers_api_absent`]), one request fewer per image.
     ///
     /// # Errors
     ///
@@ -327,6 +362,22 @@ impl RegistryClient {
         image: &ImageRef,
         options: LookupOptions,
     ) -> Result<Lookup, LookupFailure> {
+        let signatures_host = options
+            .signature_repository
+            .as_ref()
+            .unwrap_or(image.repository())
+            .api_host()
+            .to_owned();
+        let options = if self
+            .inner
+            .state()
+            .no_referrers_api
+            .contains(&signatures_host)
+        {
+            options.with_referrers_api_absent()
+        } else {
+            options
+        };
         let mut lookup = SignatureLookup::new(image.clone(), options);
         loop {
             let fetches = lookup.next_fetches();
@@ -336,6 +387,14 @@ impl RegistryClient {
             let answers = self.fetch_all(&fetches).await?;
             // Answered in the order asked, so that the first error is always the same one.
             for (fetch, body) in fetches.iter().zip(&answers) {
+                if matches!(fetch, Fetch::Referrers { .. })
+                    && body.status() == FetchStatus::NotFound
+                {
+                    self.inner
+                        .state()
+                        .no_referrers_api
+                        .insert(signatures_host.clone());
+                }
                 lookup.on_response(fetch, body.as_response())?;
             }
         }
@@ -400,6 +459,25 @@ impl FetchedBody {
             docker_content_digest: answer.docker_content_digest,
         }
     }
+}
+
+/// The error for an answer a request did not expect: `GET https://… answered 500 …; expected
+/// 200 or 404`.
+pub(crate) fn unexpected_status(method: &Method, answer: &Answer, expected: &str) -> RegistryError {
+    let at = if answer.left_origin {
+        " (after a redirect to another host)"
+    } else {
+        ""
+    };
+    RegistryError::new(
+        RegistryErrorKind::UnexpectedStatus,
+        format!(
+            "{method} {} answered {}{at}; expected {expected}",
+            super::transport::shown(&answer.url),
+            answer.status_text()
+        ),
+    )
+    .with_status(answer.status.as_u16())
 }
 
 impl Inner {

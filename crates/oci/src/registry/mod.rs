@@ -1,5 +1,6 @@
 //! The async registry driver (feature `registry`): performs the lookup's [`crate::Fetch`]es
-//! over HTTPS with docker-compatible authentication, and nothing else. Every decision about
+//! over HTTPS with docker-compatible authentication, and attaches signatures (`vouch sign`:
+//! blob uploads and manifest PUTs, never a delete). Every decision about
 //! the bytes stays in the pure [`crate::SignatureLookup`].
 //!
 //! * HTTPS by default; plain HTTP only to hosts that do not speak TLS and are loopback or
@@ -23,7 +24,9 @@ mod docker_config;
 mod endpoint;
 mod error;
 mod options;
+mod push;
 mod retry;
+mod sign;
 mod transport;
 
 pub use client::{FetchStatus, FetchedBody, LookupFailure, RegistryClient};
@@ -32,3 +35,5 @@ pub use options::{
     Credentials, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BACKOFF,
     DEFAULT_TIMEOUT, RegistryOptions,
 };
+pub use push::PutManifest;
+pub use sign::{AttachOutcome, Attached};

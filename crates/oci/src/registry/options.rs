@@ -77,6 +77,9 @@ impl fmt::Debug for Credentials {
 pub struct RegistryOptions {
     pub(crate) allow_http: bool,
     pub(crate) ca_certificates: Vec<Vec<u8>>,
+    /// A client certificate chain and its private key, PEM, for registries that require
+    /// mutual TLS.
+    pub(crate) client_identity: Option<vouch_keys::Zeroizing<Vec<u8>>>,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) credential_files: Vec<PathBuf>,
     pub(crate) credential_helper_path: Option<OsString>,
@@ -94,6 +97,7 @@ impl fmt::Debug for RegistryOptions {
         f.debug_struct("RegistryOptions")
             .field("allow_http", &self.allow_http)
             .field("ca_certificates", &self.ca_certificates.len())
+            .field("client_identity", &self.client_identity.is_some())
             .field("credentials", &self.credentials)
             .field("credential_files", &self.credential_files)
             .field("credential_helper_path", &self.credential_helper_path)
@@ -120,6 +124,7 @@ impl RegistryOptions {
         Self {
             allow_http: false,
             ca_certificates: Vec::new(),
+            client_identity: None,
             credentials: None,
             credential_files: Vec::new(),
             credential_helper_path: None,
@@ -188,6 +193,22 @@ impl RegistryOptions {
     #[must_use]
     pub fn ca_certificates(mut self, pem_bundles: Vec<Vec<u8>>) -> Self {
         self.ca_certificates = pem_bundles;
+        self
+    }
+
+    /// A client certificate (PEM, the leaf first, then any intermediates) and its private key
+    /// (PEM: PKCS#8, SEC1 or PKCS#1) presented to registries that ask for one (mutual TLS,
+    /// cosign's `--registry-client-cert` and `--registry-client-key`). These options' copy of
+    /// the key is zeroized on drop; the TLS stack keeps its own for the client's lifetime.
+    #[must_use]
+    pub fn client_certificate(mut self, certificate_pem: &[u8], key_pem: &[u8]) -> Self {
+        let mut identity = vouch_keys::Zeroizing::new(Vec::with_capacity(
+            certificate_pem.len() + key_pem.len() + 1,
+        ));
+        identity.extend_from_slice(key_pem);
+        identity.push(b'\n');
+        identity.extend_from_slice(certificate_pem);
+        self.client_identity = Some(identity);
         self
     }
 

@@ -27,13 +27,21 @@ pub(crate) struct Request {
     pub(crate) accept: Option<String>,
     /// Sent only to `url`'s origin, never after a redirect to another one.
     pub(crate) authorization: Option<HeaderValue>,
-    /// An `application/x-www-form-urlencoded` body.
-    pub(crate) form: Option<String>,
+    /// The body, with its `Content-Type` (a token form, a blob, a manifest).
+    pub(crate) body: Option<Body>,
     /// Most body bytes accepted in a 200 answer.
     pub(crate) max_len: u64,
     /// A registry endpoint whose host may be reached over plain HTTP if it does not speak
     /// TLS (loopback, or `allow_http`); the scheme found is remembered for the host.
     pub(crate) registry_host: Option<String>,
+}
+
+/// A request body. Cloned for each attempt: bodies sent here are small (forms, signature
+/// blobs, manifests).
+#[derive(Debug, Clone)]
+pub(crate) struct Body {
+    pub(crate) content_type: String,
+    pub(crate) bytes: Vec<u8>,
 }
 
 /// The answer to a [`Request`], body read.
@@ -47,6 +55,10 @@ pub(crate) struct Answer {
     pub(crate) content_type: Option<String>,
     pub(crate) docker_content_digest: Option<String>,
     pub(crate) www_authenticate: Vec<String>,
+    /// `Location` (where an upload continues; redirects are followed before this).
+    pub(crate) location: Option<String>,
+    /// `OCI-Subject`: a registry with the referrers API names the subject of a manifest PUT.
+    pub(crate) oci_subject: Option<String>,
     /// The body; for an error status, its first [`ERROR_BODY_LIMIT`] bytes.
     pub(crate) body: Vec<u8>,
     /// A 200 whose body exceeded [`Request::max_len`] (not read further).
@@ -137,7 +149,9 @@ impl Inner {
                     | StatusCode::TEMPORARY_REDIRECT
                     | StatusCode::PERMANENT_REDIRECT
             );
-            if redirect && request.method == Method::GET {
+            // Only reads follow redirects: an upload or manifest PUT answered by a redirect is
+            // a registry error, not something to resend elsewhere.
+            if redirect && matches!(request.method, Method::GET | Method::HEAD) {
                 hops += 1;
                 if hops > MAX_REDIRECTS {
                     return Err(Failure::Fatal(RegistryError::new(
@@ -282,10 +296,10 @@ impl Inner {
         if let Some(authorization) = authorization {
             builder = builder.header(header::AUTHORIZATION, authorization.clone());
         }
-        if let Some(form) = &request.form {
+        if let Some(body) = &request.body {
             builder = builder
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(form.clone());
+                .header(header::CONTENT_TYPE, &body.content_type)
+                .body(body.bytes.clone());
         }
         match tokio::time::timeout(self.timeout, builder.send()).await {
             Ok(Ok(response)) => {
@@ -334,6 +348,8 @@ async fn read_answer(
             .filter_map(|v| v.to_str().ok())
             .map(str::to_owned)
             .collect(),
+        location: text(header::LOCATION),
+        oci_subject: text(header::HeaderName::from_static("oci-subject")),
         body: Vec::new(),
         too_large: false,
         retry_after: text(header::RETRY_AFTER),

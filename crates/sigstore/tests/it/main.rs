@@ -9,6 +9,7 @@
 use vouch_sigstore::{Bundle, BundleFormat, Error, Matcher, Policy, TrustRoot, Verifier};
 
 mod digest;
+mod timestamp;
 
 const BEACON: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
 const GITHUB: &str = "https://token.actions.githubusercontent.com";

@@ -1,0 +1,149 @@
+//! `vouch sign IMAGE...`: a signature by a private key, pushed to the image's registry.
+//!
+//! Every reference is parsed and the key read before anything is fetched. Images are signed
+//! one after the other with one registry client; a failure on one image is reported and the
+//! others are still signed (the highest exit code wins, as for `verify`).
+
+use anyhow::Context as _;
+use vouch_blob::{DigestAlgorithm, SignatureEncoding};
+use vouch_keys::PrivateKey;
+use vouch_oci::attach::referrer::{BundleReferrer, IN_TOTO_PAYLOAD_TYPE, sign_statement};
+use vouch_oci::attach::{legacy, signed_identity};
+use vouch_oci::{AttachOutcome, ImageRef, RegistryClient, Repository};
+
+use crate::cli::{ImageSignatureFormat, OutputFormat, SignImageArgs};
+use crate::exit::{self, Outcome};
+use crate::keys_cmd;
+use crate::output;
+use crate::password;
+use crate::verify_image;
+
+/// What signing one image did.
+#[derive(Debug)]
+pub(crate) struct SignedImage {
+    /// The reference as given on the command line.
+    pub(crate) given: String,
+    /// The image, pinned to the digest signed (when it was resolved).
+    pub(crate) image: ImageRef,
+    /// The repository the signature went to.
+    pub(crate) repository: Repository,
+    pub(crate) format: ImageSignatureFormat,
+    pub(crate) outcome: anyhow::Result<AttachOutcome>,
+}
+
+/// Runs `vouch sign`.
+pub(crate) fn run(args: &SignImageArgs) -> anyhow::Result<Outcome> {
+    let annotations = verify_image::parse_annotations(&args.annotations)?;
+    let images = verify_image::parse_images(&args.images)?;
+    let signature_repository =
+        verify_image::signature_repository(args.signature_repository.as_deref())?;
+    let key = password::read_private_key(&args.key, &args.password)?;
+    let client = verify_image::registry_client(&args.registry)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let request = Request {
+        key: &key,
+        format: args.signature_format,
+        annotations: &annotations,
+        client: &client,
+    };
+    let mut results = Vec::new();
+    for (given, image) in images {
+        let repository = signature_repository
+            .clone()
+            .unwrap_or_else(|| image.repository().clone());
+        let signed = runtime.block_on(request.sign(&image, &repository));
+        let (image, outcome) = match signed {
+            Ok((pinned, outcome)) => (pinned, Ok(outcome)),
+            Err(err) => (image, Err(err)),
+        };
+        results.push(SignedImage {
+            given,
+            image,
+            repository,
+            format: args.signature_format,
+            outcome,
+        });
+    }
+    match args.output.format {
+        OutputFormat::Text => output::signed_image::text(&results)?,
+        OutputFormat::Json => output::signed_image::json_report(&results)?,
+    }
+    let mut code = exit::VERIFIED;
+    for result in &results {
+        if let Err(err) = &result.outcome {
+            let hints = crate::error::hints(err);
+            output::error(&anyhow::anyhow!("{}: {err:#}", result.given), &hints);
+            code = code.max(exit::code(err));
+        }
+    }
+    Ok(Outcome::Code(code))
+}
+
+/// What every image is signed with.
+struct Request<'a> {
+    key: &'a PrivateKey,
+    format: ImageSignatureFormat,
+    annotations: &'a [(String, String)],
+    client: &'a RegistryClient,
+}
+
+impl Request<'_> {
+    /// Resolves `image` to its digest, signs that digest and attaches the signature in
+    /// `repository`. Returns the image pinned to the digest signed.
+    async fn sign(
+        &self,
+        image: &ImageRef,
+        repository: &Repository,
+    ) -> anyhow::Result<(ImageRef, AttachOutcome)> {
+        let subject = self.client.resolve_subject(image).await?;
+        let pinned = image.with_digest(subject.digest().clone());
+        let identity = signed_identity(image.repository());
+        let outcome = match self.format {
+            ImageSignatureFormat::Legacy => {
+                let payload = legacy::payload_blob(legacy::simple_signing_payload(
+                    &identity,
+                    subject.digest(),
+                    self.annotations,
+                ));
+                let signed = vouch_blob::sign(
+                    self.key,
+                    payload.bytes(),
+                    DigestAlgorithm::Sha256,
+                    &mut keys_cmd::os_rng(),
+                )?;
+                let signature = String::from_utf8(signed.encode(SignatureEncoding::Base64)?)
+                    .context("encoding the signature")?;
+                self.client
+                    .attach_legacy_signature(repository, &subject, &payload, &signature)
+                    .await?
+            }
+            ImageSignatureFormat::Bundle => {
+                let statement = sign_statement(&identity, subject.digest(), self.annotations);
+                let pae = vouch_sigstore::dsse_pae(IN_TOTO_PAYLOAD_TYPE, &statement);
+                let signed = vouch_blob::sign(
+                    self.key,
+                    &pae,
+                    DigestAlgorithm::Sha256,
+                    &mut keys_cmd::os_rng(),
+                )?;
+                let bundle = vouch_sigstore::key_dsse_bundle_v03(
+                    &self.key.public_key(),
+                    IN_TOTO_PAYLOAD_TYPE,
+                    &statement,
+                    signed.signature(),
+                );
+                let created = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
+                    .context("reading the clock")?
+                    .to_string();
+                let referrer = BundleReferrer::new(&subject, bundle.into_bytes(), &created)?;
+                self.client
+                    .attach_bundle(repository, &subject, &referrer)
+                    .await?
+            }
+        };
+        Ok((pinned, outcome))
+    }
+}

@@ -1,0 +1,224 @@
+//! Writes: blob uploads (`HEAD` to skip what is there, then `POST` + `PUT` as a monolithic
+//! upload, which every distribution-spec registry takes) and manifest `PUT`s, authenticated
+//! with push scope. Nothing is deleted, ever.
+
+use reqwest::header::HeaderValue;
+use reqwest::{Method, StatusCode};
+use url::Url;
+
+use super::auth::Access;
+use super::client::{RegistryClient, unexpected_status};
+use super::endpoint::same_origin;
+use super::error::{RegistryError, RegistryErrorKind};
+use super::transport::{Body, Request};
+use crate::attach::Content;
+use crate::{MANIFEST_ACCEPT, Repository};
+
+/// What a manifest `PUT` answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutManifest {
+    /// `OCI-Subject`: present when the registry has the referrers API and indexed the
+    /// manifest's subject, so no tag-schema fallback index is needed.
+    pub oci_subject: Option<String>,
+}
+
+impl RegistryClient {
+    /// Uploads `blob` to `repository` unless it is there already.
+    ///
+    /// # Errors
+    ///
+    /// A [`RegistryError`] if the registry refuses (401/403: the credentials lack push
+    /// permission) or answers anything the distribution spec does not allow.
+    pub async fn push_blob(
+        &self,
+        repository: &Repository,
+        blob: &Content,
+    ) -> Result<(), RegistryError> {
+        let path = format!("/v2/{}/blobs/{}", repository.name(), blob.digest());
+        let url = self.registry_url(repository, &path)?;
+        let head = self
+            .send_authorized(repository, Access::Push, |authorization| {
+                request(Method::HEAD, url.clone(), authorization, None, repository)
+            })
+            .await?;
+        match head.status {
+            StatusCode::OK => return Ok(()),
+            StatusCode::NOT_FOUND => {}
+            _ => return Err(unexpected_status(&Method::HEAD, &head, "200 or 404")),
+        }
+        let uploads = self.registry_url(
+            repository,
+            &format!("/v2/{}/blobs/uploads/", repository.name()),
+        )?;
+        let started = self
+            .send_authorized(repository, Access::Push, |authorization| {
+                request(
+                    Method::POST,
+                    uploads.clone(),
+                    authorization,
+                    None,
+                    repository,
+                )
+            })
+            .await?;
+        if started.status != StatusCode::ACCEPTED {
+            return Err(unexpected_status(&Method::POST, &started, "202"));
+        }
+        let location = upload_location(&started.url, started.location.as_deref())?;
+        let mut put = location;
+        put.query_pairs_mut()
+            .append_pair("digest", &blob.digest().to_string());
+        let body = Body {
+            content_type: "application/octet-stream".to_owned(),
+            bytes: blob.bytes().to_vec(),
+        };
+        let done = self
+            .send_authorized(repository, Access::Push, |authorization| {
+                request(
+                    Method::PUT,
+                    put.clone(),
+                    authorization,
+                    Some(body.clone()),
+                    repository,
+                )
+            })
+            .await?;
+        if done.status != StatusCode::CREATED {
+            return Err(unexpected_status(&Method::PUT, &done, "201"));
+        }
+        check_digest(
+            &done.docker_content_digest,
+            &blob.digest().to_string(),
+            "blob",
+        )
+    }
+
+    /// Puts `manifest` under `reference` (a tag, or its own digest) in `repository`.
+    ///
+    /// # Errors
+    ///
+    /// A [`RegistryError`] if the registry refuses or stores it under another digest.
+    pub async fn put_manifest(
+        &self,
+        repository: &Repository,
+        reference: &str,
+        manifest: &Content,
+    ) -> Result<PutManifest, RegistryError> {
+        let path = format!("/v2/{}/manifests/{reference}", repository.name());
+        let url = self.registry_url(repository, &path)?;
+        let body = Body {
+            content_type: manifest.media_type().to_owned(),
+            bytes: manifest.bytes().to_vec(),
+        };
+        let answer = self
+            .send_authorized(repository, Access::Push, |authorization| {
+                request(
+                    Method::PUT,
+                    url.clone(),
+                    authorization,
+                    Some(body.clone()),
+                    repository,
+                )
+            })
+            .await?;
+        if answer.status != StatusCode::CREATED {
+            return Err(unexpected_status(&Method::PUT, &answer, "201"));
+        }
+        check_digest(
+            &answer.docker_content_digest,
+            &manifest.digest().to_string(),
+            "manifest",
+        )?;
+        Ok(PutManifest {
+            oci_subject: answer.oci_subject,
+        })
+    }
+}
+
+fn request(
+    method: Method,
+    url: Url,
+    authorization: Option<HeaderValue>,
+    body: Option<Body>,
+    repository: &Repository,
+) -> Request {
+    Request {
+        method,
+        url,
+        accept: Some(MANIFEST_ACCEPT.join(", ")),
+        authorization,
+        body,
+        max_len: 0,
+        registry_host: Some(repository.api_host().to_owned()),
+    }
+}
+
+/// Where an upload continues: the `Location` of the `POST`'s answer, relative or absolute,
+/// on the registry's own origin (credentials are not sent elsewhere, so an upload cannot go
+/// elsewhere either).
+fn upload_location(asked: &Url, location: Option<&str>) -> Result<Url, RegistryError> {
+    let protocol = |detail: String| RegistryError::new(RegistryErrorKind::Protocol, detail);
+    let location = location.ok_or_else(|| {
+        protocol(format!(
+            "POST {} started an upload (202) without a Location header",
+            super::transport::shown(asked)
+        ))
+    })?;
+    let url = asked.join(location).map_err(|_| {
+        protocol(format!(
+            "the upload Location `{}` is not a URL",
+            location.chars().take(200).collect::<String>()
+        ))
+    })?;
+    if !same_origin(&url, asked) {
+        return Err(RegistryError::new(
+            RegistryErrorKind::InsecureRefused,
+            format!(
+                "the registry {} sent the upload to another origin ({}); vouch uploads only to \
+                 the registry it authenticated with",
+                super::transport::shown(asked),
+                super::transport::shown(&url)
+            ),
+        ));
+    }
+    Ok(url)
+}
+
+/// A `Docker-Content-Digest` in a write's answer must be the digest written.
+fn check_digest(header: &Option<String>, expected: &str, what: &str) -> Result<(), RegistryError> {
+    match header {
+        Some(found) if found != expected => Err(RegistryError::new(
+            RegistryErrorKind::Protocol,
+            format!(
+                "the registry stored the {what} as {}, not {expected}: it changed the bytes",
+                found.chars().take(200).collect::<String>()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploads_stay_on_the_registry() {
+        let asked = Url::parse("https://r.example/v2/a/blobs/uploads/").unwrap();
+        let relative = upload_location(&asked, Some("/v2/a/blobs/uploads/u1?_state=x")).unwrap();
+        assert_eq!(
+            relative.as_str(),
+            "https://r.example/v2/a/blobs/uploads/u1?_state=x"
+        );
+        assert!(upload_location(&asked, Some("https://other.example/u")).is_err());
+        assert!(upload_location(&asked, Some("http://r.example/u")).is_err());
+        assert!(upload_location(&asked, None).is_err());
+    }
+
+    #[test]
+    fn a_changed_digest_is_an_error() {
+        assert!(check_digest(&None, "sha256:a", "blob").is_ok());
+        assert!(check_digest(&Some("sha256:a".into()), "sha256:a", "blob").is_ok());
+        assert!(check_digest(&Some("sha256:b".into()), "sha256:a", "blob").is_err());
+    }
+}
