@@ -1,0 +1,220 @@
+//! Arguments of the image commands: `verify`, `tree`, `triangulate`, `sign`, and how they
+//! reach registries.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::{OutputArg, PasswordArgs};
+
+pub(super) const SIGN_IMAGE_EXIT_CODES: &str = "\
+Exit codes:
+  0  every image was signed (or already carried this exact signature)
+  2  bad input or usage: unreadable key, wrong password, bad reference or annotation
+  11 registry failure: network, authentication, push permission, throttling; or the registry
+     holds something under a signature tag that is not what vouch writes there (it is left
+     as it is)
+  12 image not found
+  With several images, the highest code wins; the images before a failure stay signed.";
+
+/// Arguments of `vouch sign`.
+#[derive(Debug, Args)]
+pub(crate) struct SignImageArgs {
+    /// Private key, as for `sign-blob` (cosign's encrypted `cosign.key` included).
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: PathBuf,
+
+    /// Where and how the signature is stored.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ImageSignatureFormat::Bundle)]
+    pub(crate) signature_format: ImageSignatureFormat,
+
+    /// An annotation (`key=value`) to sign with the image (cosign's `-a`), checked by
+    /// `vouch verify -a` and `cosign verify -a`. Repeatable.
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    pub(crate) annotations: Vec<String>,
+
+    /// Store the signature in this repository instead of the image's own (cosign's
+    /// `COSIGN_REPOSITORY`, which is also read).
+    #[arg(long, value_name = "REPO", env = "COSIGN_REPOSITORY")]
+    pub(crate) signature_repository: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+
+    #[command(flatten)]
+    pub(crate) password: PasswordArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArg,
+
+    /// Images: `registry/repo:tag`, `registry/repo@sha256:…`, or Docker Hub short names.
+    #[arg(value_name = "IMAGE", required = true)]
+    pub(crate) images: Vec<String>,
+}
+
+/// Values of `sign --signature-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ImageSignatureFormat {
+    /// A Sigstore bundle (DSSE, in-toto statement) as an OCI 1.1 referrer (cosign v3).
+    Bundle,
+    /// A simple-signing layer of the `sha256-<hex>.sig` manifest (cosign ≤ 2, skopeo).
+    Legacy,
+}
+
+pub(super) const IMAGE_EXIT_CODES: &str = "\
+Exit codes:
+  0   verified: at least one signature on each image verifies for the key or identity
+  1   signatures found, but none verifies for this key or policy
+  2   bad input or usage: unreadable key, malformed reference, bad arguments
+  10  no signatures found for the image (after looking in every place they can live)
+  11  registry lookup failed: network, TLS, authentication, throttling, or a registry that
+      sent bytes not matching their digest
+  12  image not found
+  With several images, the highest code wins.";
+
+/// Arguments of `vouch verify`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyImageArgs {
+    /// Public key (PEM or DER SubjectPublicKeyInfo, as `cosign generate-key-pair` writes
+    /// `cosign.pub`).
+    #[arg(long, value_name = "KEY", conflicts_with_all = ["certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer", "certificate_oidc_issuer_regexp"])]
+    pub(crate) key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) keyless: KeylessArgs,
+
+    /// A `trusted_root.json` to use instead of the embedded Sigstore production root.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trusted_root: Option<PathBuf>,
+
+    /// Accept signatures without a transparency-log entry and skip log verification (needed
+    /// for images signed with `--tlog-upload=false` or by skopeo without Rekor).
+    #[arg(long)]
+    pub(crate) insecure_ignore_tlog: bool,
+
+    /// An annotation (`key=value`) that the verified signature itself must carry (cosign's
+    /// `-a`). Repeatable; all must hold on the same signature.
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    pub(crate) annotations: Vec<String>,
+
+    /// Also require the signed payload's docker-reference to name the image's repository
+    /// (containers/image does; cosign does not).
+    #[arg(long)]
+    pub(crate) check_identity: bool,
+
+    #[command(flatten)]
+    pub(crate) lookup: LookupArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArg,
+
+    /// Images verified at the same time.
+    #[arg(long, short = 'j', value_name = "N", default_value = "16")]
+    pub(crate) jobs: NonZeroUsize,
+
+    /// Images: `registry/repo:tag`, `registry/repo@sha256:…`, or Docker Hub short names.
+    #[arg(value_name = "IMAGE", required = true)]
+    pub(crate) images: Vec<String>,
+}
+
+/// Keyless identity flags of `vouch verify` (cosign's names).
+#[derive(Debug, Args)]
+pub(crate) struct KeylessArgs {
+    /// Keyless: the signer identity (certificate email or URI SAN) that must match exactly.
+    #[arg(
+        long,
+        value_name = "IDENTITY",
+        conflicts_with = "certificate_identity_regexp"
+    )]
+    pub(crate) certificate_identity: Option<String>,
+
+    /// Keyless: a regular expression the signer identity must match, anchored at both ends
+    /// (unlike cosign's: add `.*` yourself to match a prefix or suffix).
+    #[arg(long, value_name = "REGEX")]
+    pub(crate) certificate_identity_regexp: Option<String>,
+
+    /// Keyless: the OIDC issuer that must have vouched for the identity, exactly.
+    #[arg(
+        long,
+        value_name = "ISSUER",
+        conflicts_with = "certificate_oidc_issuer_regexp"
+    )]
+    pub(crate) certificate_oidc_issuer: Option<String>,
+
+    /// Keyless: a regular expression the OIDC issuer must match, anchored at both ends.
+    #[arg(long, value_name = "REGEX")]
+    pub(crate) certificate_oidc_issuer_regexp: Option<String>,
+}
+
+/// Arguments of `vouch triangulate` and `vouch tree`.
+#[derive(Debug, Args)]
+pub(crate) struct ImageLookupArgs {
+    #[command(flatten)]
+    pub(crate) lookup: LookupArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArg,
+
+    /// The image.
+    #[arg(value_name = "IMAGE")]
+    pub(crate) image: String,
+}
+
+/// Where to look and how to reach the registry.
+#[derive(Debug, Args)]
+pub(crate) struct LookupArgs {
+    /// For an image index (multi-arch), verify the child for this platform (`os/arch` or
+    /// `os/arch/variant`) instead of the index itself.
+    #[arg(long, value_name = "OS/ARCH")]
+    pub(crate) platform: Option<String>,
+
+    /// Look for signatures in this repository instead of the image's own (cosign's
+    /// `COSIGN_REPOSITORY`, which is also read).
+    #[arg(long, value_name = "REPO", env = "COSIGN_REPOSITORY")]
+    pub(crate) signature_repository: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+}
+
+/// How to reach and authenticate to registries.
+#[derive(Debug, Args)]
+pub(crate) struct RegistryArgs {
+    /// Registry user name (Basic auth), overriding docker and podman credentials.
+    #[arg(
+        long,
+        value_name = "USER",
+        requires = "registry_password",
+        conflicts_with = "registry_token"
+    )]
+    pub(crate) registry_username: Option<String>,
+
+    /// Registry password, with --registry-username.
+    #[arg(long, value_name = "PASSWORD", requires = "registry_username")]
+    pub(crate) registry_password: Option<String>,
+
+    /// A bearer token sent to the registry as is, overriding other credentials.
+    #[arg(long, value_name = "TOKEN")]
+    pub(crate) registry_token: Option<String>,
+
+    /// Allow plain HTTP to registries that are not on this machine (loopback registries are
+    /// always reached over HTTP).
+    #[arg(long)]
+    pub(crate) allow_http_registry: bool,
+
+    /// PEM file of certificate authorities to trust for the registry's TLS certificate, in
+    /// addition to the system's. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) registry_cacert: Vec<PathBuf>,
+
+    /// PEM client certificate (then any intermediates) for registries that require mutual
+    /// TLS, with --registry-client-key.
+    #[arg(long, value_name = "FILE", requires = "registry_client_key")]
+    pub(crate) registry_client_cert: Option<PathBuf>,
+
+    /// PEM private key of --registry-client-cert (PKCS#8, `EC PRIVATE KEY` or `RSA PRIVATE
+    /// KEY`, unencrypted).
+    #[arg(long, value_name = "FILE", requires = "registry_client_cert")]
+    pub(crate) registry_client_key: Option<PathBuf>,
+}

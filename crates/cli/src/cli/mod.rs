@@ -1,0 +1,190 @@
+//! Command-line arguments (clap derive). Parsing only; no behaviour.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use vouch_blob::DigestAlgorithm;
+
+mod files;
+mod images;
+mod keys;
+
+pub(crate) use files::*;
+pub(crate) use images::*;
+pub(crate) use keys::*;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  verified: every signature checked is valid
+  1  not verified: a signature does not verify; for verify-dir also a missing data file, a
+     signature or data file that cannot be checked, no signature at all, or an unsigned file
+     with --require-signed
+  2  bad input or usage: unreadable file, not a public key, malformed signature or bundle,
+     bad arguments
+  With --bundle, a bundle that does not verify exits with its reason:
+  3  identity mismatch            4  transparency-log entry missing
+  5  transparency-log proof invalid   6  certificate not valid at signing time
+  7  certificate not trusted (chain or SCT)   8  timestamp invalid";
+
+/// Verify detached signatures over files, Sigstore bundles, and container image signatures.
+///
+/// A drop-in for `openssl dgst -sha256 -verify KEY -signature SIG FILE` that also reads cosign
+/// (base64) and raw r‖s signatures, verifies whole folders in parallel, and says why a file
+/// failed; and a `cosign verify` for images in OCI registries that needs nothing but the
+/// registry when given a key.
+#[derive(Debug, Parser)]
+#[command(name = "vouch", version, after_help = EXIT_CODES, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Verify one file against a detached signature, like `openssl dgst -verify`.
+    ///
+    /// On success prints exactly `Verified OK` and exits 0; if the signature does not verify,
+    /// prints `Verification failure`, says why on stderr and exits 1. Unreadable or malformed
+    /// input (missing file, not a public key, malformed signature) exits 2 without printing a
+    /// verdict.
+    #[command(after_help = EXIT_CODES)]
+    VerifyBlob(VerifyBlobArgs),
+    /// Verify every signed file in a folder, in parallel.
+    ///
+    /// Pairs each `X.sig.bin` and `X.sig` with its data file `X`, or `X.zst` if `X` does not
+    /// exist, and prints one line per signature and per data file without a signature, sorted
+    /// by name, then a count line. Hidden files, subfolders, and signature, key and bundle files
+    /// (`.sig`, `.sig.bin`, `.pub`, `.key`, `.pem`, `.sigstore.json`, `.bundle`) are never listed as
+    /// unsigned.
+    #[command(after_help = EXIT_CODES)]
+    VerifyDir(VerifyDirArgs),
+    /// Verify the signatures on container images in an OCI registry, like `cosign verify`.
+    ///
+    /// Resolves each tag to a digest once, finds signatures in the OCI 1.1 referrers API (or
+    /// its tag-schema fallback) and in cosign's legacy `sha256-<hex>.sig` tag, and verifies
+    /// them offline: with a key, nothing but the registry is contacted. Prints, per image, its
+    /// digest and every signature that verified, with where it was found.
+    #[command(after_help = IMAGE_EXIT_CODES)]
+    Verify(VerifyImageArgs),
+    /// Print where an image's signatures live, like `cosign triangulate`: the legacy
+    /// signature tag and the referrers location, one per line.
+    #[command(after_help = IMAGE_EXIT_CODES)]
+    Triangulate(ImageLookupArgs),
+    /// List every signature attached to an image, in all the places they live, without
+    /// verifying them.
+    #[command(after_help = IMAGE_EXIT_CODES)]
+    Tree(ImageLookupArgs),
+    /// Sign one file with a private key, like `cosign sign-blob` and `openssl dgst -sign`.
+    ///
+    /// Without --output-signature and --bundle, prints the base64 signature on stdout, as
+    /// cosign does. A file is streamed: memory use does not depend on its size (Ed25519 input on
+    /// standard input is held in memory, up to 64 MiB). Outputs are written whole or not at all
+    /// (a temporary file renamed into place).
+    #[command(after_help = SIGN_EXIT_CODES)]
+    SignBlob(SignBlobArgs),
+    /// Sign every data file in a folder that has no `X.sig.bin` yet, writing DER `X.sig.bin`
+    /// files that `vouch verify-dir` and `openssl dgst -verify` check.
+    ///
+    /// Which files are data files, and which signature belongs to which file, is decided
+    /// exactly as `verify-dir` decides it. Prints one line per data file and a count line.
+    #[command(after_help = SIGN_EXIT_CODES)]
+    SignDir(SignDirArgs),
+    /// Sign container images in their registry with a private key, like `cosign sign --key`.
+    ///
+    /// Resolves each image to its digest once and signs that digest. `--signature-format
+    /// bundle` (cosign v3's default) pushes a Sigstore bundle as an OCI referrer, and keeps
+    /// the tag-schema fallback index (`sha256-<hex>`) when the registry has no referrers API;
+    /// `legacy` appends a layer to the `sha256-<hex>.sig` manifest (cosign ≤ 2, skopeo).
+    /// Signatures already there are kept as they are. No transparency-log entry is made:
+    /// verify with `vouch verify --key PUB --insecure-ignore-tlog IMAGE`.
+    #[command(after_help = SIGN_IMAGE_EXIT_CODES)]
+    Sign(SignImageArgs),
+    /// Generate a key pair, like `cosign generate-key-pair`.
+    ///
+    /// Writes `PREFIX.key` (private, encrypted as cosign encrypts it, mode 0600) and
+    /// `PREFIX.pub` (public, PEM SubjectPublicKeyInfo).
+    ///
+    /// The private key's password comes from --password-file, VOUCH_PASSWORD, COSIGN_PASSWORD,
+    /// a prompt (asked twice) on a terminal, or all of standard input. `--format pkcs8` writes an
+    /// unencrypted PKCS#8 key instead, as `openssl genpkey` does. Existing files are never
+    /// overwritten without --force.
+    #[command(after_help = KEYS_EXIT_CODES)]
+    GenerateKeyPair(GenerateKeyPairArgs),
+    /// Convert a private key to cosign's encrypted format, like `cosign import-key-pair`.
+    ///
+    /// Reads PKCS#8, SEC1 `EC PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY` or encrypted PKCS#8. Writes `PREFIX.key` (mode 0600) and `PREFIX.pub`. An encrypted input key is decrypted
+    /// with the same password sources (a terminal asks for each password separately).
+    #[command(after_help = KEYS_EXIT_CODES)]
+    ImportKeyPair(ImportKeyPairArgs),
+    /// Print the public key of a private key, like `cosign public-key`.
+    ///
+    /// PEM SubjectPublicKeyInfo, as `openssl pkey -pubout` writes it.
+    #[command(after_help = KEYS_EXIT_CODES)]
+    PublicKey(PublicKeyArgs),
+}
+
+/// `--digest`, shared by both commands.
+#[derive(Debug, Args)]
+pub(crate) struct DigestArg {
+    /// Digest the signature was made over, as openssl's `-sha256`/`-sha384`/`-sha512`
+    /// [default: sha256]. Not applicable to Ed25519 keys, which sign the whole file.
+    #[arg(long = "digest", value_enum, value_name = "DIGEST")]
+    pub(crate) value: Option<DigestArgValue>,
+}
+
+impl DigestArg {
+    /// The digest to verify over.
+    pub(crate) fn algorithm(&self) -> DigestAlgorithm {
+        self.value
+            .map_or(DigestAlgorithm::Sha256, DigestAlgorithm::from)
+    }
+}
+
+/// `--output`, shared by both commands.
+#[derive(Debug, Args)]
+pub(crate) struct OutputArg {
+    /// Output on stdout: `text` for people and openssl-compatible scripts, `json` for programs.
+    /// Errors and hints go to stderr either way.
+    #[arg(long = "output", value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
+    pub(crate) format: OutputFormat,
+}
+
+/// Values of `--digest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DigestArgValue {
+    /// SHA-256 (openssl's `-sha256`).
+    Sha256,
+    /// SHA-384 (openssl's `-sha384`).
+    Sha384,
+    /// SHA-512 (openssl's `-sha512`).
+    Sha512,
+}
+
+impl From<DigestArgValue> for DigestAlgorithm {
+    fn from(value: DigestArgValue) -> Self {
+        match value {
+            DigestArgValue::Sha256 => Self::Sha256,
+            DigestArgValue::Sha384 => Self::Sha384,
+            DigestArgValue::Sha512 => Self::Sha512,
+        }
+    }
+}
+
+/// Values of `--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// Human-readable lines; `verify-blob` prints openssl's `Verified OK`.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::Cli;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}
