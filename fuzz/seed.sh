@@ -130,7 +130,8 @@ for f in "$conformance"/*/bundle.sigstore.json "$root"/testdata/interop/sigstore
   fields signedTimestamp "$f"
 done | sort -u | while read -r token; do
   der=$(mktemp)
-  printf '%s' "$token" | base64 -d >"$der"
+  # Some writers wrap the base64 (JSON `\n` escapes in the string): drop them.
+  printf '%s' "${token//\\n/}" | base64 -d >"$der"
   put timestamp "$(sha256sum "$der" | head -c 16).der" <"$der"
   rm -f "$der"
 done
@@ -140,6 +141,20 @@ put trusted_root production.json <"$root/crates/sigstore/data/production-trusted
 for f in "$conformance"/*/trusted_root.json; do
   put trusted_root "$(basename "$(dirname "$f")").json" <"$f"
 done
+
+# attach: signature manifests, indexes and image manifests from the cosign fixtures (every
+# JSON document there is one of them).
+for f in "$cosign_image"/*/*.json; do
+  put attach "$(basename "$(dirname "$f")")-$(basename "$f")" <"$f"
+done
+# The shapes `vouch sign` appends to: a `.sig` manifest as skopeo 1.18 writes it, and a
+# tag-schema index.
+put attach skopeo-sig-manifest.json <<'JSON'
+{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:d81a940eef62d1ad04f6323e67230d45ba5ef1999ca10d93e90dc7e801f8da6a","size":153},"layers":[{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","digest":"sha256:ca43d5bdea8627af05cdcd9dbca619b63fb644d7cf3a71fbed9ff865156c57cb","size":297,"annotations":{"dev.cosignproject.cosign/signature":"MEQCIHA28CertsthnMxnJm+ongb+yXAxbdTWpHgsH+q/KlSXAiBaAPcHi8Agh4UMQN0m+k2nh0KTaWlIAickCneZmN37ww=="}}]}
+JSON
+put attach tag-schema-index.json <<'JSON'
+{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:86e72ab2c40cabeb66fa2a083d14d074b1454852fb94c521809750a7dcafc6c1","size":712,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json","annotations":{"dev.sigstore.bundle.content":"dsse-envelope"}}]}
+JSON
 
 for dir in "$corpus"/*/; do
   printf 'seed.sh: %-14s %4d files, %s\n' "$(basename "$dir")" "$(find "$dir" -type f | wc -l)" \
