@@ -2,13 +2,14 @@
 //!
 //! Every reference is parsed and the key read before anything is fetched. Images are signed
 //! one after the other with one registry client; a failure on one image is reported and the
-//! others are still signed (the highest exit code wins, as for `verify`).
+//! others are still signed (the highest exit code wins, as for `verify`). With `--recursive`,
+//! an index is signed, then each image it lists, each reported on its own line.
 
 use anyhow::Context as _;
 use vouch_blob::{DigestAlgorithm, SignatureEncoding};
 use vouch_keys::PrivateKey;
 use vouch_oci::attach::referrer::{BundleReferrer, IN_TOTO_PAYLOAD_TYPE, sign_statement};
-use vouch_oci::attach::{legacy, signed_identity};
+use vouch_oci::attach::{ImageSubject, legacy, signed_identity};
 use vouch_oci::{AttachOutcome, ImageRef, RegistryClient, Repository};
 
 use crate::cli::{ImageSignatureFormat, OutputFormat, SignImageArgs};
@@ -54,18 +55,42 @@ pub(crate) fn run(args: &SignImageArgs) -> anyhow::Result<Outcome> {
         let repository = signature_repository
             .clone()
             .unwrap_or_else(|| image.repository().clone());
-        let signed = runtime.block_on(request.sign(&image, &repository));
-        let (image, outcome) = match signed {
-            Ok((pinned, outcome)) => (pinned, Ok(outcome)),
-            Err(err) => (image, Err(err)),
+        let subject = match runtime.block_on(client.resolve_subject(&image)) {
+            Ok(subject) => subject,
+            Err(err) => {
+                results.push(SignedImage {
+                    given,
+                    image,
+                    repository,
+                    format: args.signature_format,
+                    outcome: Err(err.into()),
+                });
+                continue;
+            }
         };
-        results.push(SignedImage {
-            given,
-            image,
-            repository,
-            format: args.signature_format,
-            outcome,
-        });
+        // The reference given first, then (with --recursive) each image of an index.
+        let mut subjects = vec![subject.clone()];
+        if args.recursive {
+            subjects.extend(subject.children().iter().cloned());
+        } else if !subject.children().is_empty() {
+            output::warning(&format!(
+                "{given} is an index of {} images: only the index is signed, so `vouch verify \
+                 --platform` (which verifies one of them) will not find this signature; \
+                 --recursive signs each image too",
+                subject.children().len()
+            ));
+        }
+        for subject in subjects {
+            let pinned = image.with_digest(subject.digest().clone());
+            let outcome = runtime.block_on(request.sign(&image, &subject, &repository));
+            results.push(SignedImage {
+                given: given.clone(),
+                image: pinned,
+                repository: repository.clone(),
+                format: args.signature_format,
+                outcome,
+            });
+        }
     }
     match args.output.format {
         OutputFormat::Text => output::signed_image::text(&results)?,
@@ -91,15 +116,14 @@ struct Request<'a> {
 }
 
 impl Request<'_> {
-    /// Resolves `image` to its digest, signs that digest and attaches the signature in
-    /// `repository`. Returns the image pinned to the digest signed.
+    /// Signs `subject` (an image of `image`'s repository, resolved) and attaches the
+    /// signature in `repository`.
     async fn sign(
         &self,
         image: &ImageRef,
+        subject: &ImageSubject,
         repository: &Repository,
-    ) -> anyhow::Result<(ImageRef, AttachOutcome)> {
-        let subject = self.client.resolve_subject(image).await?;
-        let pinned = image.with_digest(subject.digest().clone());
+    ) -> anyhow::Result<AttachOutcome> {
         let identity = signed_identity(image.repository());
         let outcome = match self.format {
             ImageSignatureFormat::Legacy => {
@@ -117,7 +141,7 @@ impl Request<'_> {
                 let signature = String::from_utf8(signed.encode(SignatureEncoding::Base64)?)
                     .context("encoding the signature")?;
                 self.client
-                    .attach_legacy_signature(repository, &subject, &payload, &signature)
+                    .attach_legacy_signature(repository, subject, &payload, &signature)
                     .await?
             }
             ImageSignatureFormat::Bundle => {
@@ -138,12 +162,12 @@ impl Request<'_> {
                 let created = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
                     .context("reading the clock")?
                     .to_string();
-                let referrer = BundleReferrer::new(&subject, bundle.into_bytes(), &created)?;
+                let referrer = BundleReferrer::new(subject, bundle.into_bytes(), &created)?;
                 self.client
-                    .attach_bundle(repository, &subject, &referrer)
+                    .attach_bundle(repository, subject, &referrer)
                     .await?
             }
         };
-        Ok((pinned, outcome))
+        Ok(outcome)
     }
 }

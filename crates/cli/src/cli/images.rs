@@ -39,6 +39,11 @@ pub(crate) struct SignImageArgs {
     #[arg(long, value_name = "REPO", env = "COSIGN_REPOSITORY")]
     pub(crate) signature_repository: Option<String>,
 
+    /// For an image index (multi-arch), also sign every image it lists, as `cosign sign
+    /// --recursive` does, so that `vouch verify --platform` finds a signature on each.
+    #[arg(long)]
+    pub(crate) recursive: bool,
+
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
 

@@ -341,3 +341,136 @@ fn signing_needs_push_credentials_from_the_docker_config() {
         "{report:#}"
     );
 }
+
+#[test]
+fn signatures_can_live_in_another_repository() {
+    let registry = Registry::start(Auth::None);
+    let work = TempDir::new().unwrap();
+    let dir = work.path();
+    let (private, public) = vouch_key(dir, "vouch");
+    let image = unsigned_image(&registry, dir, "elsewhere");
+    let signatures = format!("{}/test/signatures", registry.host());
+    for format in ["bundle", "legacy"] {
+        let entry = signed(vouch_sign(
+            &private,
+            &image.reference(),
+            &[
+                "--signature-format",
+                format,
+                "--signature-repository",
+                &signatures,
+            ],
+            None,
+        ));
+        assert_eq!(entry["repository"], signatures.as_str());
+    }
+    let reference = image.reference();
+    // Not next to the image: unsigned there (exit 10); found where they were put.
+    assert_eq!(verify_code(&public, &reference, &[]), 10);
+    let (code, report) = vouch_verify(
+        &public,
+        &[reference],
+        &[
+            "--insecure-ignore-tlog",
+            "--signature-repository",
+            &signatures,
+        ],
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        report["images"][0]["signatures"].as_array().map(Vec::len),
+        Some(2),
+        "{report:#}"
+    );
+}
+
+/// Two images pushed as `test/multi:amd64` and `:arm64`, and an OCI index of both put as
+/// `test/multi:multi`; the index.
+fn multi_arch_index(registry: &Registry, dir: &Path) -> Image {
+    let mut entries = Vec::new();
+    for architecture in ["amd64", "arm64"] {
+        let layout = build_image(
+            dir,
+            architecture,
+            format!("vouch sign test: {architecture}\n").as_bytes(),
+        );
+        let image = push(&layout, registry, &format!("test/multi:{architecture}"));
+        let (media_type, bytes) = registry.get_manifest(&image.repo, &image.digest);
+        entries.push(serde_json::json!({
+            "mediaType": media_type,
+            "digest": image.digest,
+            "size": bytes.len(),
+            "platform": {"os": "linux", "architecture": architecture},
+        }));
+    }
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": entries,
+    }))
+    .unwrap();
+    let digest = registry.put_manifest(
+        "test/multi",
+        "multi",
+        "application/vnd.oci.image.index.v1+json",
+        &index,
+    );
+    Image {
+        host: registry.host().to_owned(),
+        repo: "test/multi".to_owned(),
+        tag: "multi".to_owned(),
+        digest,
+    }
+}
+
+#[test]
+fn recursive_signs_the_index_and_every_image_it_lists() {
+    let registry = Registry::start(Auth::None);
+    let work = TempDir::new().unwrap();
+    let dir = work.path();
+    let (recursive_private, recursive_public) = vouch_key(dir, "recursive");
+    let (index_private, index_public) = vouch_key(dir, "index-only");
+    let index = multi_arch_index(&registry, dir);
+    let reference = index.reference();
+
+    let (code, report, stderr) = vouch_sign(
+        &recursive_private,
+        &reference,
+        &["--recursive", "--signature-format", "legacy"],
+        None,
+    );
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    let images = report["images"].as_array().unwrap();
+    assert_eq!(images.len(), 3, "{report:#}");
+    assert!(images.iter().all(|i| i["signed"] == true), "{report:#}");
+    assert!(
+        images[0]["image"]
+            .as_str()
+            .unwrap()
+            .ends_with(&index.digest)
+    );
+
+    // Without --recursive only the index is signed, and a warning says so.
+    let (code, _, stderr) = vouch_sign(&index_private, &reference, &[], None);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("index of 2 images") && stderr.contains("--recursive"),
+        "{stderr}"
+    );
+
+    for platform in ["linux/amd64", "linux/arm64"] {
+        assert_eq!(
+            verify_code(&recursive_public, &reference, &["--platform", platform]),
+            0,
+            "{platform}"
+        );
+        // The index-only key signed no child: only the other key's signatures are there.
+        assert_eq!(
+            verify_code(&index_public, &reference, &["--platform", platform]),
+            1,
+            "{platform}"
+        );
+    }
+    assert_eq!(verify_code(&recursive_public, &reference, &[]), 0);
+    assert_eq!(verify_code(&index_public, &reference, &[]), 0);
+}

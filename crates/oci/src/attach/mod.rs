@@ -83,12 +83,14 @@ impl Content {
     }
 }
 
-/// The image a signature is for, as a descriptor: the manifest's digest, media type and size.
+/// The image a signature is for, as a descriptor: the manifest's digest, media type and size;
+/// for an index, also the images it lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageSubject {
     digest: OciDigest,
     media_type: String,
     size: u64,
+    children: Vec<Self>,
 }
 
 impl ImageSubject {
@@ -98,8 +100,7 @@ impl ImageSubject {
     /// # Errors
     ///
     /// [`Error::DigestMismatch`] if the bytes do not hash to `expected`, [`Error::Malformed`]
-    /// if neither the document's `mediaType` nor `content_type` names a manifest or index
-    /// type.
+    /// if they are not an OCI or Docker v2 manifest or index (as the lookup reads them).
     pub fn from_manifest(
         body: &[u8],
         content_type: Option<&str>,
@@ -119,26 +120,40 @@ impl ImageSubject {
             }
             None => OciDigest::sha256_of(body),
         };
-        let declared = serde_json::from_slice::<serde_json::Value>(body)
-            .ok()
-            .and_then(|doc| doc.get("mediaType")?.as_str().map(str::to_owned));
-        let header = content_type.map(|c| c.split(';').next().unwrap_or(c).trim().to_owned());
-        let media_type = declared
-            .or(header)
-            .filter(|m| crate::manifest::is_image_manifest(m) || crate::manifest::is_index(m))
-            .ok_or_else(|| Error::Malformed {
+        let document = crate::manifest::parse_document(body, content_type).map_err(|detail| {
+            Error::Malformed {
                 what: "image manifest".to_owned(),
-                detail: format!(
-                    "neither its `mediaType` nor its Content-Type ({}) names an OCI or Docker \
-                     v2 manifest or index",
-                    content_type.unwrap_or("none")
-                ),
-            })?;
+                detail,
+            }
+        })?;
+        let (media_type, children) = match document {
+            crate::manifest::Document::Manifest(manifest) => (manifest.media_type, Vec::new()),
+            crate::manifest::Document::Index(index) => (
+                index.media_type,
+                index
+                    .manifests
+                    .into_iter()
+                    .map(|child| Self {
+                        digest: child.digest,
+                        media_type: child.media_type,
+                        size: child.size,
+                        children: Vec::new(),
+                    })
+                    .collect(),
+            ),
+        };
         Ok(Self {
             digest,
             media_type,
             size: body.len() as u64,
+            children,
         })
+    }
+
+    /// For an index, the images (or nested indexes) it lists, as its descriptors describe
+    /// them; empty for an image manifest. Their own children are not known.
+    pub fn children(&self) -> &[Self] {
+        &self.children
     }
 
     /// The manifest's digest: what is signed.
@@ -225,7 +240,7 @@ mod tests {
 
     #[test]
     fn subject_takes_the_documents_media_type_and_checks_the_digest() {
-        let body = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{},"layers":[]}"#;
+        let body = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
         let subject = ImageSubject::from_manifest(body, None, None).unwrap();
         assert_eq!(subject.media_type(), crate::manifest::OCI_MANIFEST);
         assert_eq!(subject.size(), body.len() as u64);
@@ -244,7 +259,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(subject.media_type(), crate::manifest::OCI_INDEX);
-        assert!(ImageSubject::from_manifest(bare, Some("text/html"), None).is_err());
+        assert!(subject.children().is_empty());
+        assert!(
+            ImageSubject::from_manifest(br#"{"schemaVersion":2}"#, Some("text/html"), None)
+                .is_err()
+        );
+        let child = OciDigest::sha256_of(b"child");
+        let index = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{child}","size":7,"platform":{{"os":"linux","architecture":"arm64"}}}}]}}"#
+        );
+        let subject = ImageSubject::from_manifest(index.as_bytes(), None, None).unwrap();
+        let [listed] = subject.children() else {
+            panic!("{subject:?}")
+        };
+        assert_eq!((listed.digest(), listed.size()), (&child, 7));
+        assert_eq!(listed.media_type(), crate::manifest::OCI_MANIFEST);
         assert!(ImageSubject::from_manifest(b"\xff", None, None).is_err());
     }
 }
