@@ -55,8 +55,9 @@
 //!   manifest (an index, say) are skipped without fetching: a bundle referrer is always an
 //!   image manifest, and a lying entry could not pass the digest check anyway.
 //! * The tag schema is only consulted when the referrers API answers 404, as ggcr does.
-//! * Referrers API pagination (`Link` headers) is not followed: a [`crate::Response`] has no
-//!   headers for it, and registries page only long listings.
+//! * Referrers API pagination (`Link` headers) is the driver's: a [`crate::Response`] carries
+//!   one listing, so a driver hands over the entries of every page as one index (the
+//!   `registry` feature's driver does, up to a bound).
 //! * A referrer without `subject` is accepted (the listing already ties it to the image); one
 //!   whose `subject` names another digest is skipped.
 //! * The legacy `.sig` tag is always read, even when bundles were found: every signature found

@@ -147,6 +147,85 @@ async fn not_found_is_an_answer_not_an_error() {
 }
 
 #[tokio::test]
+async fn paginated_referrers_listings_are_followed_and_merged() {
+    let server = MockServer::start().await;
+    let subject = OciDigest::sha256_of(b"x");
+    let entry = |n: u8| {
+        format!(
+            r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{}","size":{n},"artifactType":"application/spdx+json"}}"#,
+            OciDigest::sha256_of(&[n])
+        )
+    };
+    let page = |entries: &[String]| {
+        format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{}]}}"#,
+            entries.join(",")
+        )
+    };
+    let path_first = format!("/v2/app/referrers/{subject}");
+    Mock::given(method("GET"))
+        .and(path(path_first.clone()))
+        .and(query_param("last", "2"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(page(&[entry(3)]), "application/vnd.oci.image.index.v1+json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(path_first.clone()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(
+                    page(&[entry(1), entry(2)]),
+                    "application/vnd.oci.image.index.v1+json",
+                )
+                .insert_header(
+                    "Link",
+                    format!(r#"<{path_first}?n=2&last=2>; rel="next""#).as_str(),
+                ),
+        )
+        .mount(&server)
+        .await;
+    let referrers = Fetch::Referrers {
+        repository: repository(&server, "app"),
+        digest: subject.clone(),
+    };
+    let client = client(options());
+    let body = client.fetch(&referrers).await.unwrap();
+    let merged: serde_json::Value = serde_json::from_slice(body.body()).unwrap();
+    let sizes: Vec<u64> = merged["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["size"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sizes, [1, 2, 3]);
+    assert_eq!(client.request_count(), 2);
+
+    // A next page on another origin is refused, not followed.
+    let other = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(path_first.clone()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(page(&[entry(1)]), "application/vnd.oci.image.index.v1+json")
+                .insert_header(
+                    "Link",
+                    format!(r#"<http://{}/next>; rel="next""#, server.address()).as_str(),
+                ),
+        )
+        .mount(&other)
+        .await;
+    let referrers = Fetch::Referrers {
+        repository: repository(&other, "app"),
+        digest: subject,
+    };
+    let err = client.fetch(&referrers).await.unwrap_err();
+    assert_eq!(err.kind(), RegistryErrorKind::InsecureRefused, "{err}");
+}
+
+#[tokio::test]
 async fn throttling_is_retried_after_the_time_the_registry_asks() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))

@@ -283,6 +283,12 @@ impl RegistryClient {
             })
             .await?;
         match answer.status {
+            StatusCode::OK if matches!(fetch, Fetch::Referrers { .. }) && !answer.too_large => {
+                let whole = self
+                    .follow_referrer_pages(repository, answer, &accept)
+                    .await?;
+                Ok(FetchedBody::from_answer(whole))
+            }
             StatusCode::OK => Ok(FetchedBody::from_answer(answer)),
             StatusCode::NOT_FOUND => Ok(FetchedBody {
                 status: FetchStatus::NotFound,

@@ -13,6 +13,8 @@
 //! * Redirects (registries send blobs to storage) are followed by hand: credentials never
 //!   go to another host, HTTPS never turns into HTTP, link-local targets are refused.
 //! * Bodies are streamed and abandoned past [`crate::Fetch::max_len`].
+//! * A paginated referrers listing (`Link: <…>; rel="next"`, same origin only) is followed and
+//!   handed to the lookup as one index, up to 32 pages or [`crate::MAX_REFERRERS`] entries.
 //! * 408, 429 and 5xx answers and connection failures are retried with exponential backoff
 //!   and jitter, honouring `Retry-After`. A 404 is an answer ([`FetchStatus::NotFound`]),
 //!   everything else an error ([`RegistryError`]) that never looks like "no signatures".
@@ -24,6 +26,7 @@ mod docker_config;
 mod endpoint;
 mod error;
 mod options;
+mod pages;
 mod push;
 mod retry;
 mod sign;

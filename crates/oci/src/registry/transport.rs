@@ -59,6 +59,8 @@ pub(crate) struct Answer {
     pub(crate) location: Option<String>,
     /// `OCI-Subject`: a registry with the referrers API names the subject of a manifest PUT.
     pub(crate) oci_subject: Option<String>,
+    /// `Link` (a paginated referrers listing names its next page there).
+    pub(crate) link: Option<String>,
     /// The body; for an error status, its first [`ERROR_BODY_LIMIT`] bytes.
     pub(crate) body: Vec<u8>,
     /// A 200 whose body exceeded [`Request::max_len`] (not read further).
@@ -350,6 +352,7 @@ async fn read_answer(
             .collect(),
         location: text(header::LOCATION),
         oci_subject: text(header::HeaderName::from_static("oci-subject")),
+        link: text(header::LINK),
         body: Vec::new(),
         too_large: false,
         retry_after: text(header::RETRY_AFTER),
