@@ -298,6 +298,7 @@ fn image_hints(cause: &(dyn std::error::Error + 'static)) -> Option<Vec<String>>
     // `LookupFailure` is transparent: its `RegistryError` is not a separate link of the chain.
     let err = match cause.downcast_ref::<vouch_oci::LookupFailure>() {
         Some(vouch_oci::LookupFailure::Registry(err)) => err,
+        Some(vouch_oci::LookupFailure::Lookup(err)) => return Some(lookup_hints(err)),
         Some(_) => return None,
         None => cause.downcast_ref::<RegistryError>()?,
     };
@@ -323,6 +324,25 @@ fn image_hints(cause: &(dyn std::error::Error + 'static)) -> Option<Vec<String>>
         _ => return Some(Vec::new()),
     };
     Some(vec![hint.to_owned()])
+}
+
+/// Hints for what a lookup refused in what the registry sent.
+fn lookup_hints(err: &vouch_oci::Error) -> Vec<String> {
+    match err {
+        vouch_oci::Error::Malformed { detail, .. } if detail.contains("schemaVersion 1") => {
+            vec![
+                "Docker schema 1 manifests cannot be signed or verified (cosign refuses them \
+                 too): re-push the image with a current docker, podman or skopeo"
+                    .to_owned(),
+            ]
+        }
+        vouch_oci::Error::DigestMismatch { .. } | vouch_oci::Error::SizeMismatch { .. } => vec![
+            "the registry (or a proxy in between) served other bytes than it announced: \
+             nothing from it was used"
+                .to_owned(),
+        ],
+        _ => Vec::new(),
+    }
 }
 
 fn bundle_hints(err: &vouch_sigstore::Error) -> Vec<String> {

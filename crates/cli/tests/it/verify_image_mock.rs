@@ -324,6 +324,12 @@ fn cosign_fixture_manifest_digest_error_is_a_schema_1_manifest() {
         &[],
     );
     assert_lookup_failed(&run, "schemaVersion 1 is not supported");
+    assert!(
+        run.stderr
+            .contains("hint: Docker schema 1 manifests cannot be signed or verified"),
+        "{}",
+        run.show()
+    );
 
     // The same signature on the `.sig` tag of an image it does not name.
     let registry = MockRegistry::start();
