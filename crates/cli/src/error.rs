@@ -336,6 +336,13 @@ fn lookup_hints(err: &vouch_oci::Error) -> Vec<String> {
                     .to_owned(),
             ]
         }
+        vouch_oci::Error::Malformed { detail, .. } if detail.contains("refusing to rewrite") => {
+            vec![
+                "another tool wrote something else under that tag: look at it with `vouch tree \
+                 IMAGE`, move it away, or sign in the other --signature-format"
+                    .to_owned(),
+            ]
+        }
         vouch_oci::Error::DigestMismatch { .. } | vouch_oci::Error::SizeMismatch { .. } => vec![
             "the registry (or a proxy in between) served other bytes than it announced: \
              nothing from it was used"

@@ -35,11 +35,12 @@ impl fmt::Display for Verdict {
     }
 }
 
-fn openssl() -> Command {
+/// The system's `openssl`; a test that needs it fails, saying how to install it, without it.
+pub(crate) fn openssl() -> Command {
     let found = Command::new("openssl").arg("version").output();
     assert!(
         found.is_ok_and(|o| o.status.success()),
-        "the openssl interop suite needs the `openssl` binary: install it with `apt-get install openssl`"
+        "the openssl interop tests need the `openssl` binary: install it with `apt-get install openssl`"
     );
     Command::new("openssl")
 }

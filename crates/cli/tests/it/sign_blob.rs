@@ -12,20 +12,11 @@ use std::process::{Command, Output, Stdio};
 
 use base64::Engine as _;
 
+use crate::openssl_interop::openssl;
 use crate::verify_blob::vouch;
 
-const INSTALL_OPENSSL: &str = "apt-get install openssl";
 const INSTALL_NODE: &str = "apt-get install nodejs npm";
 const INSTALL_PEER: &str = "npm ci --prefix testdata/peers/sigstore-js";
-
-fn openssl() -> Command {
-    let found = Command::new("openssl").arg("version").output();
-    assert!(
-        found.is_ok_and(|o| o.status.success()),
-        "these tests need the `openssl` binary: install it with `{INSTALL_OPENSSL}`"
-    );
-    Command::new("openssl")
-}
 
 fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null()).output().unwrap()

@@ -11,8 +11,8 @@ use super::client::{RegistryClient, unexpected_status};
 use super::endpoint::same_origin;
 use super::error::{RegistryError, RegistryErrorKind};
 use super::transport::{Body, Request};
+use crate::Repository;
 use crate::attach::Content;
-use crate::{MANIFEST_ACCEPT, Repository};
 
 /// What a manifest `PUT` answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +87,7 @@ impl RegistryClient {
             return Err(unexpected_status(&Method::PUT, &done, "201"));
         }
         check_digest(
-            &done.docker_content_digest,
+            done.docker_content_digest.as_deref(),
             &blob.digest().to_string(),
             "blob",
         )
@@ -125,7 +125,7 @@ impl RegistryClient {
             return Err(unexpected_status(&Method::PUT, &answer, "201"));
         }
         check_digest(
-            &answer.docker_content_digest,
+            answer.docker_content_digest.as_deref(),
             &manifest.digest().to_string(),
             "manifest",
         )?;
@@ -145,7 +145,8 @@ fn request(
     Request {
         method,
         url,
-        accept: Some(MANIFEST_ACCEPT.join(", ")),
+        // Writes answer with an empty body or an error document: nothing to negotiate.
+        accept: None,
         authorization,
         body,
         max_len: 0,
@@ -185,12 +186,14 @@ fn upload_location(asked: &Url, location: Option<&str>) -> Result<Url, RegistryE
 }
 
 /// A `Docker-Content-Digest` in a write's answer must be the digest written.
-fn check_digest(header: &Option<String>, expected: &str, what: &str) -> Result<(), RegistryError> {
+fn check_digest(header: Option<&str>, expected: &str, what: &str) -> Result<(), RegistryError> {
     match header {
         Some(found) if found != expected => Err(RegistryError::new(
             RegistryErrorKind::Protocol,
             format!(
-                "the registry stored the {what} as {}, not {expected}: it changed the bytes",
+                "the registry stored the {what} as {}, not {expected}: it (or a proxy in \
+                 between) changed the bytes, so a signature stored there would not match; push \
+                 to the registry directly",
                 found.chars().take(200).collect::<String>()
             ),
         )),
@@ -217,8 +220,8 @@ mod tests {
 
     #[test]
     fn a_changed_digest_is_an_error() {
-        assert!(check_digest(&None, "sha256:a", "blob").is_ok());
-        assert!(check_digest(&Some("sha256:a".into()), "sha256:a", "blob").is_ok());
-        assert!(check_digest(&Some("sha256:b".into()), "sha256:a", "blob").is_err());
+        assert!(check_digest(None, "sha256:a", "blob").is_ok());
+        assert!(check_digest(Some("sha256:a"), "sha256:a", "blob").is_ok());
+        assert!(check_digest(Some("sha256:b"), "sha256:a", "blob").is_err());
     }
 }

@@ -242,10 +242,9 @@ impl RegistryClient {
                 detail: format!("its config blob {digest} is missing from the registry"),
             }
             .into()),
-            _ => Err(Error::SizeMismatch {
-                what: format!("the config blob {digest}"),
-                expected: size,
-                found: size.saturating_add(1),
+            _ => Err(Error::TooLarge {
+                what: format!("the signature manifest's config blob {digest}"),
+                limit: format!("the {size} bytes its descriptor declares"),
             }
             .into()),
         }
