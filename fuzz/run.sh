@@ -79,7 +79,7 @@ for target in "${targets[@]}"; do
   rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$' || echo "?")
   corpus=$(find "corpus/$target" -type f | wc -l)
-  line=$(printf '%-14s %-6s %8s exec/s %10s runs  cov %6s  corpus %5s' \
+  line=$(printf '%-16s %-6s %8s exec/s %10s runs  cov %6s  corpus %5s' \
     "$target" "$status" "$rate" "$runs" "$cov" "$corpus")
   echo "$line"
   summary+=("$line")

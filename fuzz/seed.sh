@@ -156,7 +156,53 @@ put attach tag-schema-index.json <<'JSON'
 {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:86e72ab2c40cabeb66fa2a083d14d074b1454852fb94c521809750a7dcafc6c1","size":712,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json","annotations":{"dev.sigstore.bundle.content":"dsse-envelope"}}]}
 JSON
 
+# --- file_pairing: the generated download folders' names, `/`-separated, and the collisions a
+# lossy pairing missed (names differing only in bytes that are not UTF-8).
+for d in "$generated"/dir-*/; do
+  (cd "$d" && ls -A | tr '\n' '/') | put file_pairing "$(basename "$d").names"
+done
+printf 'app\376.bin/app\377.bin/app\376.bin.sig.bin/x.sig/x.sig.sig/a/a.zst/a.sig.bin/.sig.bin/k.pub' \
+  | put file_pairing collisions.names
+
+# --- www_authenticate, link_header, docker_config, image_reference: what registries, token
+# services and credential files send, in the shapes distribution, Docker Hub, GHCR, Quay,
+# Harbor and podman write (from their documentation).
+put www_authenticate distribution.txt <<'TXT'
+Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"
+TXT
+put www_authenticate two-headers.txt <<'TXT'
+Basic realm="Registry Realm"
+Bearer realm="https://ghcr.io/token", service="ghcr.io", scope="repository:acme/app:pull,push"
+TXT
+put www_authenticate quoted-commas.txt <<'TXT'
+Bearer realm="https://q.example/v2/auth",scope="repository:a/b:pull, repository:c/d:pull",error="insufficient_scope"
+TXT
+put www_authenticate token-response.json <<'JSON'
+{"token":"eyJhbGciOi","access_token":"eyJhbGciOi","expires_in":300,"issued_at":"2026-11-01T00:00:00Z"}
+JSON
+put link_header distribution.txt <<'TXT'
+</v2/app/referrers/sha256:6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b?n=100&last=sha256:0a>; rel="next"
+TXT
+put link_header several.txt <<'TXT'
+<https://r.example/v2/a/tags/list?last=b>; rel="prev", <https://r.example/v2/a/tags/list?last=z>; rel="next last"; type="application/json"
+TXT
+put docker_config docker.json <<'JSON'
+{"auths":{"https://index.docker.io/v1/":{"auth":"dXNlcjpwYXNz"},"ghcr.io":{"identitytoken":"tok"},"quay.io/acme":{"username":"u","password":"p"},"r.example":{}},"credsStore":"desktop","credHelpers":{"gcr.io":"gcloud"}}
+JSON
+put docker_config podman-auth.json <<'JSON'
+{"auths":{"registry.example/ns/repo":{"auth":"YTpi"},"localhost:5000":{"registrytoken":"t"}}}
+JSON
+i=0
+for ref in alpine library/alpine:3.20 docker.io/library/alpine ghcr.io/acme/app:v1.4 \
+  localhost:5000/a/b/c@sha256:6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b \
+  '[::1]:5000/app:tag@sha512:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff' \
+  registry.example/app:sha256-6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b.sig; do
+  i=$((i + 1))
+  printf '%s' "$ref" | put image_reference "ref-$i.txt"
+done
+
 for dir in "$corpus"/*/; do
-  printf 'seed.sh: %-14s %4d files, %s\n' "$(basename "$dir")" "$(find "$dir" -type f | wc -l)" \
+  printf 'seed.sh: %-16s %4d files, %s\n' "$(basename "$dir")" "$(find "$dir" -type f | wc -l)" \
     "$(du -sh "$dir" | cut -f1)"
 done
+

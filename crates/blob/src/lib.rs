@@ -45,6 +45,7 @@
 mod decode;
 mod digest;
 mod error;
+pub mod folder;
 mod read_ahead;
 mod sign;
 mod signature;

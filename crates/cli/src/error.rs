@@ -251,8 +251,18 @@ fn image_hints(cause: &(dyn std::error::Error + 'static)) -> Option<Vec<String>>
                         .to_owned(),
                 );
             }
-            ImageVerifyError::NoneValid { rejected, .. } => {
+            ImageVerifyError::NoneValid { rejected, .. }
+            | ImageVerifyError::Unchecked { rejected, .. } => {
                 let has = |category| rejected.iter().any(|r| r.category() == category);
+                if has(RejectionCategory::Unchecked) {
+                    hints.push(
+                        "an image signature is a few KiB; one over vouch's limits (1 MiB a \
+                         signature, 2 MiB an image's from one place) is an attachment such as \
+                         an SBOM, or comes from a broken or hostile registry: `vouch tree \
+                         IMAGE` lists what is there"
+                            .to_owned(),
+                    );
+                }
                 if has(RejectionCategory::LogEntryMissing) {
                     hints.push(
                         "signatures made without a transparency-log upload (skopeo, cosign \

@@ -112,6 +112,10 @@ fn image_code(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     if let Some(err) = cause.downcast_ref::<ImageVerifyError>() {
         return Some(match err {
             ImageVerifyError::NoSignatures { .. } => NO_SIGNATURES,
+            // Signatures were found: none valid, or some over vouch's limits and none of the
+            // others valid. Both are "signatures found, none valid" (cosign's family), never
+            // "unsigned"; the JSON `verdict` tells them apart.
+            ImageVerifyError::NoneValid { .. } | ImageVerifyError::Unchecked { .. } => NOT_VERIFIED,
             _ => NOT_VERIFIED,
         });
     }

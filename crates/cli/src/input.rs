@@ -8,15 +8,24 @@ use vouch_blob::{DigestAlgorithm, Signature, SignatureEncoding};
 use vouch_keys::{Algorithm, PublicKey};
 
 use crate::error::{InputError, Role};
+use crate::escape;
 
 /// Key files are small; this catches a data file passed as `--key` before reading all of it.
 const MAX_KEY_LEN: u64 = 1 << 20;
 /// Signatures are at most a few kilobytes (base64 of RSA-4096 is under 700 bytes).
 const MAX_SIGNATURE_LEN: u64 = 64 << 10;
 
-/// A path as shown in messages and output: as the user typed it.
+/// A path as shown in messages and text output: as the user typed it, with control characters
+/// and bytes that are not UTF-8 escaped (see [`escape`]), so that a hostile name stays on its
+/// line and two names never show alike.
 pub(crate) fn display(path: &Path) -> String {
-    path.display().to_string()
+    escape::os(path.as_os_str()).into_owned()
+}
+
+/// A path as JSON carries it: exactly, when it is UTF-8 (serde escapes what JSON needs); with
+/// the bytes that are not UTF-8 escaped as [`display`] shows them otherwise.
+pub(crate) fn exact(path: &Path) -> String {
+    path.to_str().map_or_else(|| display(path), str::to_owned)
 }
 
 /// Reads and parses `--key`.

@@ -5,7 +5,9 @@
 
 mod cli;
 mod error;
+mod escape;
 mod exit;
+mod folder;
 mod image_lookup;
 mod input;
 mod keys_cmd;

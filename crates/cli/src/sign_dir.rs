@@ -1,13 +1,13 @@
 //! `vouch sign-dir`: the vendor side of `verify-dir`. Every data file of a folder that has no
 //! `X.sig.bin` gets one (DER for ECDSA, as `openssl dgst -sign` writes it), in parallel.
 //!
-//! The folder is read and paired by `verify-dir`'s own code ([`verify_dir::list_files`],
-//! [`verify_dir::Plan`]), so a file is a data file, and a signature belongs to a file, exactly
-//! when `verify-dir` says so; `verify-dir` afterwards finds every data file signed.
+//! The folder is read and paired as `verify-dir` reads it ([`folder::list`], [`folder::Plan`]),
+//! so a file is a data file, and a signature belongs to a file, exactly when `verify-dir` says
+//! so; `verify-dir` afterwards finds every data file signed.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::thread;
 
 use vouch_blob::DigestAlgorithm;
@@ -16,20 +16,17 @@ use vouch_keys::PrivateKey;
 use crate::cli::SignDirArgs;
 use crate::error::Role;
 use crate::exit::{self, Outcome};
+use crate::folder::{self, MissingData, Name, Plan};
 use crate::input;
 use crate::output;
 use crate::sign_blob::{self, Staged};
 use crate::verify::{Data, Progress};
-use crate::verify_dir::{self, Plan, Status};
-
-/// The signature files `sign-dir` writes and looks for.
-const SIGNATURE_SUFFIX: &str = ".sig.bin";
 
 /// One output line.
 #[derive(Debug)]
 pub(crate) struct SignEntry {
     /// The data file, or for [`SignStatus::MissingData`] the signature file.
-    pub(crate) name: String,
+    pub(crate) name: Name,
     pub(crate) status: SignStatus,
 }
 
@@ -37,13 +34,13 @@ pub(crate) struct SignEntry {
 #[derive(Debug)]
 pub(crate) enum SignStatus {
     /// Signed now, into this signature file.
-    Signed { signature: String },
+    Signed { signature: Name },
     /// It has this signature file already (and `--force` was not given).
-    AlreadySigned { signature: String },
+    AlreadySigned { signature: Name },
     /// Could not be signed (unreadable, or the signature could not be written).
     Failed(anyhow::Error),
     /// A signature file in the folder without a data file: `verify-dir` will report it.
-    MissingData { looked_for: [String; 2] },
+    MissingData(MissingData),
 }
 
 /// The count line.
@@ -57,8 +54,8 @@ pub(crate) struct SignTotals {
 /// A data file to sign into `signature` (a new `X.sig.bin`, or the existing one with --force).
 #[derive(Debug)]
 struct Task {
-    data: (String, PathBuf),
-    signature: String,
+    data: (Name, PathBuf),
+    signature: (Name, PathBuf),
 }
 
 /// Runs the command.
@@ -68,14 +65,13 @@ pub(crate) fn run(args: &SignDirArgs) -> anyhow::Result<Outcome> {
     let digest = args.digest.map(DigestAlgorithm::from);
     input::check_digest_applies(&key.public_key(), digest)?;
     let digest = digest.unwrap_or_default();
-    let files = verify_dir::list_files(&args.dir, &args.key)?;
-    let (tasks, mut entries) = plan(&files, &Plan::new(&files), args.force);
+    let listing = folder::list(&args.dir, &args.key)?;
+    let (tasks, mut entries) = plan(Plan::new(&listing), args.force);
     let workers = args
         .jobs
         .or_else(|| thread::available_parallelism().ok())
         .map_or(1, NonZeroUsize::get);
-    let results =
-        verify_dir::in_parallel(&tasks, workers, |task| sign_one(&key, digest, args, task));
+    let results = folder::in_parallel(&tasks, workers, |task| sign_one(&key, digest, task));
     entries.extend(
         tasks
             .into_iter()
@@ -84,7 +80,7 @@ pub(crate) fn run(args: &SignDirArgs) -> anyhow::Result<Outcome> {
                 name: task.data.0,
                 status: match result {
                     Ok(()) => SignStatus::Signed {
-                        signature: task.signature,
+                        signature: task.signature.0,
                     },
                     Err(err) => SignStatus::Failed(err),
                 },
@@ -102,67 +98,65 @@ pub(crate) fn run(args: &SignDirArgs) -> anyhow::Result<Outcome> {
 
 /// What to sign, and the lines for what is not signed now: data files with an `X.sig.bin`
 /// (unless `force`), and signatures without a data file.
-fn plan(
-    files: &BTreeMap<String, PathBuf>,
-    plan: &Plan,
-    force: bool,
-) -> (Vec<Task>, Vec<SignEntry>) {
+fn plan(plan: Plan, force: bool) -> (Vec<Task>, Vec<SignEntry>) {
     // Every data file verify-dir would check or list as unsigned, with its `.sig.bin`, if any.
-    let mut data: BTreeMap<&str, (&PathBuf, Option<&str>)> = BTreeMap::new();
-    let mut entries = Vec::new();
-    for check in &plan.checks {
-        let (name, path) = &check.data;
+    let mut data: BTreeMap<Name, (PathBuf, Option<(Name, PathBuf)>)> = BTreeMap::new();
+    for check in plan.checks {
+        let (name, path) = check.data;
         let slot = data.entry(name).or_insert((path, None));
-        let signature = check.signature.0.as_str();
-        if signature.ends_with(SIGNATURE_SUFFIX) {
-            slot.1 = Some(signature);
+        if check
+            .signature
+            .0
+            .ends_with(vouch_blob::folder::SIGNATURE_SUFFIX)
+        {
+            slot.1 = Some(check.signature);
         }
     }
-    for entry in &plan.others {
-        match (&entry.status, &entry.data, &entry.signature) {
-            (Status::Unsigned, Some(name), _) => {
-                if let Some(path) = files.get(name) {
-                    data.entry(name).or_insert((path, None));
-                }
-            }
-            (Status::MissingData { looked_for }, _, Some(signature)) => entries.push(SignEntry {
-                name: signature.clone(),
-                status: SignStatus::MissingData {
-                    looked_for: looked_for.clone(),
-                },
-            }),
-            _ => {}
-        }
+    for (name, path) in plan.unsigned {
+        data.entry(name).or_insert((path, None));
     }
+    let mut entries: Vec<SignEntry> = plan
+        .orphans
+        .into_iter()
+        .map(|orphan| SignEntry {
+            name: orphan.signature,
+            status: SignStatus::MissingData(orphan.missing),
+        })
+        .collect();
     let mut tasks = Vec::new();
     for (name, (path, existing)) in data {
         match existing {
-            Some(signature) if !force => entries.push(SignEntry {
-                name: name.to_owned(),
-                status: SignStatus::AlreadySigned {
-                    signature: signature.to_owned(),
-                },
+            Some((signature, _)) if !force => entries.push(SignEntry {
+                name,
+                status: SignStatus::AlreadySigned { signature },
             }),
-            _ => tasks.push(Task {
-                data: (name.to_owned(), path.clone()),
-                signature: existing
-                    .map_or_else(|| format!("{name}{SIGNATURE_SUFFIX}"), str::to_owned),
-            }),
+            existing => {
+                let signature = existing.unwrap_or_else(|| new_signature(&path));
+                tasks.push(Task {
+                    data: (name, path),
+                    signature,
+                });
+            }
         }
     }
     (tasks, entries)
 }
 
+/// `X.sig.bin` beside `X`, with its name.
+fn new_signature(data: &Path) -> (Name, PathBuf) {
+    let path = folder::signature_path_for(data);
+    let name = path
+        .file_name()
+        .map(|name| name.as_encoded_bytes().to_vec())
+        .unwrap_or_default();
+    (name, path)
+}
+
 /// Signs one data file and puts its signature in place.
-fn sign_one(
-    key: &PrivateKey,
-    digest: DigestAlgorithm,
-    args: &SignDirArgs,
-    task: &Task,
-) -> anyhow::Result<()> {
+fn sign_one(key: &PrivateKey, digest: DigestAlgorithm, task: &Task) -> anyhow::Result<()> {
     let signed = sign_blob::sign_data(key, Data::File(&task.data.1), digest, Progress::Never)?;
-    let signature_path = args.dir.join(&task.signature);
-    Staged::write(&signature_path, signed.signature(), Role::Signature)?.commit()?;
+    let signature_path = &task.signature.1;
+    Staged::write(signature_path, signed.signature(), Role::Signature)?.commit()?;
     Ok(())
 }
 
@@ -184,20 +178,26 @@ mod tests {
     use super::*;
 
     fn lines(names: &[&str], force: bool) -> (Vec<String>, Vec<String>) {
-        let files: BTreeMap<String, PathBuf> = names
-            .iter()
-            .map(|name| ((*name).to_owned(), PathBuf::from(name)))
-            .collect();
-        let (tasks, entries) = plan(&files, &Plan::new(&files), force);
+        let listing = folder::Listing {
+            files: names
+                .iter()
+                .map(|name| (name.as_bytes().to_vec(), PathBuf::from(name)))
+                .collect(),
+            others: BTreeMap::new(),
+        };
+        let show = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
+        let (tasks, entries) = plan(Plan::new(&listing), force);
         let tasks = tasks
             .iter()
-            .map(|t| format!("{} -> {}", t.data.0, t.signature))
+            .map(|t| format!("{} -> {}", show(&t.data.0), show(&t.signature.0)))
             .collect();
         let mut others: Vec<String> = entries
             .iter()
             .map(|e| match &e.status {
-                SignStatus::AlreadySigned { signature } => format!("{} has {signature}", e.name),
-                SignStatus::MissingData { .. } => format!("{} has no data", e.name),
+                SignStatus::AlreadySigned { signature } => {
+                    format!("{} has {}", show(&e.name), show(signature))
+                }
+                SignStatus::MissingData(_) => format!("{} has no data", show(&e.name)),
                 other => format!("unexpected {other:?}"),
             })
             .collect();

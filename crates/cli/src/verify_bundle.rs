@@ -13,8 +13,8 @@ use crate::output::{self, BundleReport};
 use crate::signer::{self, Keyless};
 use crate::verify::Data;
 
-/// Bundles are kilobytes; a DSSE bundle with a large attestation stays far below this.
-const MAX_BUNDLE_LEN: u64 = 16 << 20;
+/// Bundles are kilobytes; the library's limit, which its parser is bounded for.
+const MAX_BUNDLE_LEN: u64 = vouch_sigstore::MAX_BUNDLE_BYTES;
 
 /// Runs `verify-blob --bundle`. Prints the verdict on stdout; the caller prints the error.
 pub(crate) fn run(args: &VerifyBlobArgs, bundle_path: &Path) -> anyhow::Result<Outcome> {

@@ -151,7 +151,7 @@ async fn verify_all(
 }
 
 async fn verify_one(shared: &Shared, given: String, image: ImageRef) -> ImageResult {
-    let lookup = match shared.client.lookup(&image, shared.options.clone()).await {
+    let mut lookup = match shared.client.lookup(&image, shared.options.clone()).await {
         Ok(lookup) => lookup,
         Err(err) => {
             return ImageResult {
@@ -168,6 +168,9 @@ async fn verify_one(shared: &Shared, given: String, image: ImageRef) -> ImageRes
         policy = policy.check_identity(image.repository().clone());
     }
     let verdict = vouch_oci::verify_image(&lookup, &policy, &shared.verifier).map_err(Into::into);
+    // The signatures' bytes are not needed for the report: freed now, so that a run over many
+    // images holds at most `--jobs` lookups' worth of them (docs/oci.md, "Limits").
+    lookup.candidates = Vec::new();
     ImageResult {
         given,
         image,

@@ -50,6 +50,19 @@ pub enum CandidateContent {
         /// The bundle JSON, as fetched and checked against its layer digest.
         json: Vec<u8>,
     },
+    /// Something that may be a signature and was not fetched because it is over a limit: a
+    /// layer over [`crate::MAX_PAYLOAD_BYTES`], signatures beyond
+    /// [`crate::MAX_SIGNATURE_BYTES`] for one place, a referrer manifest over
+    /// [`crate::MAX_MANIFEST_BYTES`], referrers beyond [`crate::MAX_REFERRERS`]. It is never
+    /// valid, and it keeps an image from being reported unsigned: [`crate::verify_image`]
+    /// reports it as rejected ([`crate::RejectionCategory::Unchecked`]), and an image with no
+    /// valid signature and such a one is [`crate::ImageVerifyError::Unchecked`].
+    Unchecked {
+        /// The shape it would have: a legacy layer, or a bundle (what a referrer holds).
+        kind: crate::SignatureKind,
+        /// What it is and which limit it is over.
+        reason: String,
+    },
 }
 
 /// A legacy signature layer: the payload blob and the layer descriptor's annotations.
@@ -105,7 +118,8 @@ pub struct Lookup {
     /// What each place held.
     pub sources: Vec<(Source, SourceStatus)>,
     /// Signature manifests or layers that were found but skipped, with why (wrong media type,
-    /// not a bundle, too large): shown to users so that nothing disappears silently.
+    /// not a bundle, missing): shown to users so that nothing disappears silently. What is over
+    /// a limit is a candidate instead ([`CandidateContent::Unchecked`]).
     pub skipped: Vec<String>,
 }
 

@@ -8,9 +8,21 @@ use crate::{OciDigest, Repository};
 /// Most manifest bytes accepted: distribution's own limit for manifest PUTs (4 MiB).
 pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Most bytes accepted for one signature payload or bundle layer: cosign's default
-/// `COSIGN_MAX_ATTACHMENT_SIZE` (128 MiB).
-pub const MAX_PAYLOAD_BYTES: u64 = 128 * 1024 * 1024;
+/// Most bytes accepted for one signature payload or bundle layer (1 MiB). A simple-signing
+/// payload is a few hundred bytes and a keyless bundle with its certificate chain, log entry
+/// and timestamps under 20 KiB, so this leaves room for large annotations. cosign's
+/// `COSIGN_MAX_ATTACHMENT_SIZE` (128 MiB) is sized for SBOM attachments, which are not
+/// signatures. A layer declared larger is not fetched: it counts as a signature that could not
+/// be checked ([`crate::CandidateContent::Unchecked`]), never as "unsigned".
+pub const MAX_PAYLOAD_BYTES: u64 = 1024 * 1024;
+
+/// Most bytes of signatures fetched for one image from each place they live (2 MiB): the
+/// referrer manifests and their bundles together, and the legacy tag's payloads. This bounds
+/// the memory of a lookup whatever a registry lists: a thousand simple-signing payloads take
+/// about 300 KiB, a hundred keyless bundle referrers about 1.2 MiB. What does not fit is not
+/// fetched and counts as a signature that could not be checked, decided in listing order so
+/// that the result does not depend on the order answers arrive in.
+pub const MAX_SIGNATURE_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Most layers in one signature manifest (cosign's `maxLayers`).
 pub const MAX_SIGNATURE_LAYERS: usize = 1000;

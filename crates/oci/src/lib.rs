@@ -32,10 +32,14 @@ pub use candidate::{
 pub use digest::{OciDigest, OciDigestAlgorithm};
 pub use error::{Error, Result};
 pub use fetch::{
-    Fetch, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES, MAX_SIGNATURE_LAYERS, Response,
+    Fetch, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES, MAX_SIGNATURE_BYTES,
+    MAX_SIGNATURE_LAYERS, Response,
 };
 pub use lookup::{LookupOptions, MAX_REFERRERS, Platform, SignatureLookup};
 pub use reference::{DOCKER_HUB, ImageRef, Repository};
+#[cfg(feature = "registry")]
+#[doc(hidden)]
+pub use registry::fuzzing;
 #[cfg(feature = "registry")]
 pub use registry::{
     AttachOutcome, Attached, Credentials, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES,

@@ -37,11 +37,20 @@
 //! * Content that hashes correctly but is not a signature we can use is skipped, with a reason
 //!   in [`Lookup::skipped`]: referrers that are SBOMs, attestations of other kinds, indexes,
 //!   unparseable manifests, bundles older than v0.3, referrers naming another subject,
-//!   manifests or blobs listed but missing (404), payloads declared larger than
-//!   [`crate::MAX_PAYLOAD_BYTES`] (not fetched), legacy layers of other media types or without a
-//!   signature annotation, referrers beyond [`MAX_REFERRERS`]. Anyone who can push to the
-//!   repository can add such content; skipping it keeps them from blocking verification, and
-//!   listing it keeps anything from disappearing silently.
+//!   manifests or blobs listed but missing (404), legacy layers of other media types or
+//!   without a signature annotation. Anyone who can push to the repository can add such
+//!   content; skipping it keeps them from blocking verification, and listing it keeps anything
+//!   from disappearing silently.
+//! * What may be a signature but is over a limit is not fetched, and is reported as a
+//!   candidate that could not be checked ([`CandidateContent::Unchecked`]), never dropped: a
+//!   signature layer declared larger than [`crate::MAX_PAYLOAD_BYTES`], a referrer manifest
+//!   larger than [`MAX_MANIFEST_BYTES`], referrers beyond [`MAX_REFERRERS`] (one candidate for
+//!   all of them), and whatever would take one place's signatures (the referrer manifests with
+//!   their bundles; the legacy payloads) beyond [`crate::MAX_SIGNATURE_BYTES`]. An image is
+//!   then never "unsigned" because of a limit. The budget goes in listing order: bundle layers
+//!   are fetched once every referrer manifest is in, so that the result does not depend on
+//!   the order answers arrive in. With these bounds, a lookup holds at most
+//!   2 × [`crate::MAX_SIGNATURE_BYTES`] of signatures, whatever the registry lists.
 //!
 //! # Decisions
 //!
@@ -78,8 +87,8 @@ use crate::manifest::{
 };
 use crate::{
     CandidateContent, Error, Fetch, ImageRef, Lookup, MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES,
-    MAX_SIGNATURE_LAYERS, OciDigest, Repository, Response, Result, SignatureCandidate,
-    SimpleSigningLayer, Source, SourceStatus,
+    MAX_SIGNATURE_BYTES, MAX_SIGNATURE_LAYERS, OciDigest, Repository, Response, Result,
+    SignatureCandidate, SignatureKind, SimpleSigningLayer, Source, SourceStatus,
 };
 
 /// Most referrer manifests examined per source (referrers API or tag schema). Further
@@ -91,6 +100,19 @@ const ANNOTATION_CERTIFICATE: &str = "dev.sigstore.cosign/certificate";
 const ANNOTATION_CHAIN: &str = "dev.sigstore.cosign/chain";
 const ANNOTATION_REKOR_BUNDLE: &str = "dev.sigstore.cosign/bundle";
 const ANNOTATION_RFC3161_TIMESTAMP: &str = "dev.sigstore.cosign/rfc3161timestamp";
+/// The annotations of a legacy layer that are read.
+const COSIGN_ANNOTATIONS: [&str; 5] = [
+    ANNOTATION_SIGNATURE,
+    ANNOTATION_CERTIFICATE,
+    ANNOTATION_CHAIN,
+    ANNOTATION_REKOR_BUNDLE,
+    ANNOTATION_RFC3161_TIMESTAMP,
+];
+
+/// The most memory a manifest, index or referrers listing may take as a tree (the estimate of
+/// `vouch_sigstore::json_cost`), checked before it is parsed. A real one costs about its size
+/// (its bulk is digests and annotation values); 4 MiB of tiny annotations would cost 50 MiB.
+pub(crate) const MAX_MANIFEST_COST: u64 = 16 << 20;
 
 /// An image platform, as in an index entry: `linux/amd64`, `linux/arm64/v8`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -288,6 +310,26 @@ pub struct SignatureLookup {
     candidates: Vec<(Order, SignatureCandidate)>,
     skipped: Vec<(Order, String)>,
     failed: bool,
+    /// Bytes of referrer manifests and bundles asked for so far ([`MAX_SIGNATURE_BYTES`]).
+    referrer_bytes: u64,
+    /// Bytes of legacy payloads asked for so far ([`MAX_SIGNATURE_BYTES`]).
+    legacy_bytes: u64,
+    /// Referrer manifests asked for and not yet answered: bundle layers wait until all are in,
+    /// so that the byte budget goes to them in listing order, whatever order answers come in.
+    referrer_manifests_pending: usize,
+    /// Bundle layers found in referrer manifests, waiting for the others (see above).
+    held_bundles: Vec<HeldBundle>,
+}
+
+/// A bundle layer to fetch once every referrer manifest is in.
+#[derive(Debug)]
+struct HeldBundle {
+    source: Source,
+    manifest_digest: OciDigest,
+    digest: OciDigest,
+    size: u64,
+    label: String,
+    order: Order,
 }
 
 /// What step 1 established.
@@ -395,6 +437,10 @@ impl SignatureLookup {
             candidates: Vec::new(),
             skipped: Vec::new(),
             failed: false,
+            referrer_bytes: 0,
+            legacy_bytes: 0,
+            referrer_manifests_pending: 0,
+            held_bundles: Vec::new(),
             image,
         };
         let fetch = Fetch::Manifest {
@@ -571,6 +617,36 @@ impl SignatureLookup {
         self.skipped.push((order, reason));
     }
 
+    /// Records something that may be a signature and is not fetched because of a limit.
+    fn unchecked(
+        &mut self,
+        order: Order,
+        source: Source,
+        manifest_digest: OciDigest,
+        kind: SignatureKind,
+        reason: String,
+    ) {
+        self.candidates.push((
+            order,
+            SignatureCandidate {
+                source,
+                manifest_digest,
+                content: CandidateContent::Unchecked { kind, reason },
+            },
+        ));
+    }
+
+    /// Takes `size` bytes from `used` if they fit in [`MAX_SIGNATURE_BYTES`].
+    fn take_budget(used: &mut u64, size: u64) -> bool {
+        match used.checked_add(size) {
+            Some(total) if total <= MAX_SIGNATURE_BYTES => {
+                *used = total;
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn on_step(&mut self, step: Step, fetch: &Fetch, response: Response<'_>) -> Result<()> {
         match step {
             Step::Image => self.on_image(fetch, response),
@@ -580,7 +656,14 @@ impl SignatureLookup {
                 source,
                 descriptor,
                 order,
-            } => self.on_referrer_manifest(fetch, response, source, &descriptor, order),
+            } => {
+                self.on_referrer_manifest(fetch, response, source, &descriptor, order)?;
+                self.referrer_manifests_pending = self.referrer_manifests_pending.saturating_sub(1);
+                if self.referrer_manifests_pending == 0 {
+                    self.release_bundles();
+                }
+                Ok(())
+            }
             Step::BundleBlob {
                 source,
                 manifest_digest,
@@ -619,7 +702,7 @@ impl SignatureLookup {
             Some(digest) => digest.clone(),
             None => OciDigest::sha256_of(body),
         };
-        let document = manifest::parse_document(body, content_type)
+        let document = parse_document(body, content_type)
             .map_err(|detail| Error::Malformed { what, detail })?;
         let target = match document {
             Document::Manifest(manifest) => Target {
@@ -725,7 +808,7 @@ impl SignatureLookup {
             Response::Found {
                 body, content_type, ..
             } => {
-                let listing = match manifest::parse_document(body, content_type) {
+                let listing = match parse_document(body, content_type) {
                     Ok(Document::Index(index)) if index.media_type == OCI_INDEX => index,
                     Ok(Document::Index(index)) => {
                         return Err(Error::Malformed {
@@ -783,7 +866,7 @@ impl SignatureLookup {
                 docker_content_digest,
             } => {
                 check_header(&what, docker_content_digest, body)?;
-                let document = manifest::parse_document(body, content_type)
+                let document = parse_document(body, content_type)
                     .map_err(|detail| Error::Malformed { what, detail })?;
                 self.tag_schema = Stage::Listed;
                 let order = (source_rank(Source::ReferrersTagSchema), 0, 0);
@@ -812,6 +895,7 @@ impl SignatureLookup {
     /// The referrer manifests a listing names (steps 2 and 3 → 4).
     fn queue_referrers(&mut self, source: Source, descriptors: Vec<Descriptor>) {
         let rank = source_rank(source);
+        let total = descriptors.len();
         let mut seen: Vec<OciDigest> = Vec::new();
         for (position, descriptor) in descriptors.into_iter().enumerate() {
             let order = (rank, position, 0);
@@ -819,11 +903,19 @@ impl SignatureLookup {
                 continue;
             }
             if seen.len() == MAX_REFERRERS {
-                self.skip(
+                // Whatever they are, they may hold a signature: one that could not be checked,
+                // never nothing.
+                let rest = total - position;
+                self.unchecked(
                     order,
+                    source,
+                    descriptor.digest.clone(),
+                    SignatureKind::Bundle,
                     format!(
-                        "{}: referrers after the first {MAX_REFERRERS} were not examined",
-                        source_name(source)
+                        "{} lists {rest} more referrer{} after the first {MAX_REFERRERS} (from {} on): not examined",
+                        source_name(source),
+                        if rest == 1 { "" } else { "s" },
+                        descriptor.digest
                     ),
                 );
                 break;
@@ -841,15 +933,29 @@ impl SignatureLookup {
                 continue;
             }
             if descriptor.size > MAX_MANIFEST_BYTES {
-                self.skip(
+                self.unchecked(
                     order,
+                    source,
+                    descriptor.digest.clone(),
+                    SignatureKind::Bundle,
                     format!(
-                        "{label}: declared {} bytes, over the manifest limit of {MAX_MANIFEST_BYTES}; not fetched",
+                        "{label}: declared {} bytes, over the manifest limit of {MAX_MANIFEST_BYTES} bytes; not fetched",
                         descriptor.size
                     ),
                 );
                 continue;
             }
+            if !Self::take_budget(&mut self.referrer_bytes, descriptor.size) {
+                self.unchecked(
+                    order,
+                    source,
+                    descriptor.digest.clone(),
+                    SignatureKind::Bundle,
+                    over_budget(&label, descriptor.size, source),
+                );
+                continue;
+            }
+            self.referrer_manifests_pending += 1;
             let fetch = Fetch::Manifest {
                 repository: self.signature_repository.clone(),
                 reference: descriptor.digest.to_string(),
@@ -898,7 +1004,7 @@ impl SignatureLookup {
         check_digest(&what, &descriptor.digest, body)?;
         check_header(&what, header, body)?;
         check_size(&what, descriptor.size, body)?;
-        let manifest = match manifest::parse_document(body, content_type) {
+        let manifest = match parse_document(body, content_type) {
             Ok(Document::Manifest(manifest)) => manifest,
             Ok(Document::Index(index)) => {
                 self.skip(
@@ -966,29 +1072,66 @@ impl SignatureLookup {
                 return Ok(());
             }
         }
-        if layer.size > MAX_PAYLOAD_BYTES {
-            self.skip(
-                order,
-                format!(
-                    "{label}: its bundle is declared {} bytes, over the limit of {MAX_PAYLOAD_BYTES}; not fetched",
-                    layer.size
-                ),
-            );
-            return Ok(());
-        }
-        self.enqueue(
-            Fetch::Blob {
-                repository: self.signature_repository.clone(),
-                digest: layer.digest.clone(),
-                size: layer.size,
-            },
-            Step::BundleBlob {
-                source,
-                manifest_digest: descriptor.digest.clone(),
-                order,
-            },
-        );
+        self.held_bundles.push(HeldBundle {
+            source,
+            manifest_digest: descriptor.digest.clone(),
+            digest: layer.digest.clone(),
+            size: layer.size,
+            label,
+            order,
+        });
         Ok(())
+    }
+
+    /// Step 4, once every referrer manifest is in: their bundle layers, in listing order, as
+    /// far as [`MAX_PAYLOAD_BYTES`] and [`MAX_SIGNATURE_BYTES`] allow.
+    fn release_bundles(&mut self) {
+        let mut held = std::mem::take(&mut self.held_bundles);
+        held.sort_by_key(|bundle| bundle.order);
+        for bundle in held {
+            let HeldBundle {
+                source,
+                manifest_digest,
+                digest,
+                size,
+                label,
+                order,
+            } = bundle;
+            if size > MAX_PAYLOAD_BYTES {
+                self.unchecked(
+                    order,
+                    source,
+                    manifest_digest,
+                    SignatureKind::Bundle,
+                    format!(
+                        "{label}: its bundle is declared {size} bytes, over the limit of {MAX_PAYLOAD_BYTES} bytes for one signature; not fetched"
+                    ),
+                );
+                continue;
+            }
+            if !Self::take_budget(&mut self.referrer_bytes, size) {
+                self.unchecked(
+                    order,
+                    source,
+                    manifest_digest,
+                    SignatureKind::Bundle,
+                    over_budget(&label, size, source),
+                );
+                continue;
+            }
+            self.enqueue(
+                Fetch::Blob {
+                    repository: self.signature_repository.clone(),
+                    digest,
+                    size,
+                },
+                Step::BundleBlob {
+                    source,
+                    manifest_digest,
+                    order,
+                },
+            );
+        }
     }
 
     /// Step 4: a bundle layer.
@@ -1059,7 +1202,7 @@ impl SignatureLookup {
             } => (body, content_type, docker_content_digest),
         };
         check_header(&what, header, body)?;
-        let manifest = match manifest::parse_document(body, content_type) {
+        let manifest = match parse_document(body, content_type) {
             Ok(Document::Manifest(manifest)) => manifest,
             Ok(Document::Index(index)) => {
                 return Err(Error::Malformed {
@@ -1099,15 +1242,36 @@ impl SignatureLookup {
                 continue;
             }
             if layer.size > MAX_PAYLOAD_BYTES {
-                self.skip(
+                self.unchecked(
                     order,
+                    Source::LegacyTag,
+                    manifest_digest.clone(),
+                    SignatureKind::SimpleSigning,
                     format!(
-                        "{label}: payload declared {} bytes, over the limit of {MAX_PAYLOAD_BYTES}; not fetched",
+                        "{label}: payload declared {} bytes, over the limit of {MAX_PAYLOAD_BYTES} bytes for one signature; not fetched",
                         layer.size
                     ),
                 );
                 continue;
             }
+            // Every layer keeps its own copy of the payload, so a payload shared by several
+            // layers counts once for each.
+            if !Self::take_budget(&mut self.legacy_bytes, layer.size) {
+                self.unchecked(
+                    order,
+                    Source::LegacyTag,
+                    manifest_digest.clone(),
+                    SignatureKind::SimpleSigning,
+                    over_budget(&label, layer.size, Source::LegacyTag),
+                );
+                continue;
+            }
+            // Only cosign's annotations are kept while the payload is fetched: the others may
+            // be most of a 4 MiB manifest, and a lookup may wait for a thousand layers.
+            let mut layer = layer;
+            layer
+                .annotations
+                .retain(|key, _| COSIGN_ANNOTATIONS.contains(&key.as_str()));
             self.enqueue(
                 Fetch::Blob {
                     repository: self.signature_repository.clone(),
@@ -1189,6 +1353,17 @@ impl SignatureLookup {
     }
 }
 
+/// [`manifest::parse_document`], after a check that the body has no duplicate key (a
+/// manifest two readers could read differently is refused) and costs at most
+/// [`MAX_MANIFEST_COST`] as a tree.
+fn parse_document(
+    body: &[u8],
+    content_type: Option<&str>,
+) -> std::result::Result<Document, String> {
+    vouch_sigstore::check_json(body, MAX_MANIFEST_COST).map_err(|err| err.to_string())?;
+    manifest::parse_document(body, content_type)
+}
+
 /// The distinct platforms of an index's children, in order, for [`Error::PlatformNotFound`]:
 /// without buildx's attestation entries (`unknown/unknown`), and at most 30 of them.
 fn available_platforms(children: &[(OciDigest, String)]) -> String {
@@ -1221,6 +1396,14 @@ fn referrer_label(source: Source, descriptor: &Descriptor) -> String {
         ),
         None => format!("referrer {} (from {from})", descriptor.digest),
     }
+}
+
+/// Why a signature within the size limit was not fetched: the place's budget is spent.
+fn over_budget(label: &str, size: u64, source: Source) -> String {
+    format!(
+        "{label}: {size} bytes, not fetched: with it, this image's signatures from {} would exceed {MAX_SIGNATURE_BYTES} bytes",
+        source_name(source)
+    )
 }
 
 fn source_name(source: Source) -> &'static str {

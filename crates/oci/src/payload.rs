@@ -1,9 +1,10 @@
 //! What image signatures sign: the simple-signing payload of a legacy signature (formats.md
 //! b.1) and the in-toto statement in a Sigstore bundle's DSSE envelope (b.3).
 //!
-//! Both parsers take any bytes and never panic. They keep every key of every object, duplicates
-//! included, so that a payload two JSON readers could read differently is refused rather than
-//! read one way here and another way elsewhere.
+//! Both parsers take any bytes and never panic. A payload two JSON readers could read
+//! differently is refused rather than read one way here and another way elsewhere: a key twice
+//! in any object (`vouch_sigstore::check_json`, which also bounds the memory the tree may
+//! take), or two keys that Go's case-insensitive field matching reads as one.
 
 use std::fmt;
 
@@ -21,10 +22,30 @@ pub(crate) enum Json {
     Object(Vec<(String, Self)>),
 }
 
+/// The most memory the tree of a payload may take: a simple-signing payload or an in-toto
+/// statement of an image signature is well under a KiB of JSON.
+const MAX_PAYLOAD_COST: u64 = vouch_sigstore::MAX_STATEMENT_COST;
+
 impl Json {
-    /// Parses `bytes` as one JSON document (serde_json's grammar and nesting limit).
+    /// Parses `bytes` as one JSON document (serde_json's grammar and nesting limit) in which no
+    /// object has a key twice, and whose tree costs at most [`MAX_PAYLOAD_COST`].
     pub(crate) fn parse(bytes: &[u8]) -> Result<Self, String> {
+        vouch_sigstore::check_json(bytes, MAX_PAYLOAD_COST).map_err(|err| err.to_string())?;
         serde_json::from_slice(bytes).map_err(|err| format!("not JSON: {err}"))
+    }
+
+    /// As [`Self::parse`] for a JSON object, with the values of the keys in `skipped` read as
+    /// `null` without being built: an in-toto predicate is not read, and may be large.
+    fn parse_object_skipping(
+        bytes: &[u8],
+        skipped: &'static [&'static str],
+    ) -> Result<Self, String> {
+        vouch_sigstore::check_json(bytes, MAX_PAYLOAD_COST).map_err(|err| err.to_string())?;
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let value = de::DeserializeSeed::deserialize(Skipping(skipped), &mut deserializer)
+            .and_then(|value| deserializer.end().map(|()| value))
+            .map_err(|err| format!("not JSON: {err}"))?;
+        Ok(value)
     }
 
     fn kind(&self) -> &'static str {
@@ -111,6 +132,59 @@ impl<'de> Visitor<'de> for JsonVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
         let mut entries = Vec::new();
         while let Some((key, value)) = map.next_entry::<String, Json>()? {
+            entries.push((key, value));
+        }
+        Ok(Json::Object(entries))
+    }
+}
+
+/// A top-level value whose object entries under the given keys are not built.
+struct Skipping(&'static [&'static str]);
+
+impl<'de> de::DeserializeSeed<'de> for Skipping {
+    type Value = Json;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Skipping {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Json, E> {
+        Ok(Json::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Json, E> {
+        JsonVisitor.visit_i64(v)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Json, E> {
+        JsonVisitor.visit_u64(v)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json, E> {
+        JsonVisitor.visit_f64(v)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::String(v.to_owned()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Json, A::Error> {
+        JsonVisitor.visit_seq(seq)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = if self.0.contains(&key.as_str()) {
+                map.next_value::<de::IgnoredAny>()?;
+                Json::Null
+            } else {
+                map.next_value::<Json>()?
+            };
             entries.push((key, value));
         }
         Ok(Json::Object(entries))
@@ -288,10 +362,11 @@ impl Subject {
 }
 
 impl Statement {
-    /// Parses a DSSE payload. Keys are exact (as serde reads them in sigstore-verify).
+    /// Parses a DSSE payload. Keys are exact (as serde reads them in sigstore-verify). The
+    /// predicate is checked (no duplicate key, bounded cost) but not built: it is not read.
     pub(crate) fn parse(bytes: &[u8]) -> Result<Self, String> {
         let exact = Keys::Exact;
-        let Json::Object(top) = Json::parse(bytes)? else {
+        let Json::Object(top) = Json::parse_object_skipping(bytes, &["predicate"])? else {
             return Err("the in-toto statement is not a JSON object".to_owned());
         };
         let statement_type = string_field(&top, "_type", exact, "")?
@@ -455,10 +530,46 @@ mod tests {
         assert!(!annotations_match(&wanted, parsed(r#"{"n":1}"#).as_deref()));
         assert!(!annotations_match(
             &wanted,
-            parsed(r#"{"n":"1","n":"1"}"#).as_deref()
+            parsed(r#"{"m":"1"}"#).as_deref()
         ));
         assert!(!annotations_match(&wanted, parsed("null").as_deref()));
         assert!(annotations_match(&[], parsed("null").as_deref()));
+    }
+
+    #[test]
+    fn duplicate_keys_anywhere_are_refused_naming_the_key() {
+        let twice = format!(
+            r#"{{"critical":{{"image":{{"docker-manifest-digest":"{DIGEST}"}}}},"optional":{{"env":"prod","env":"dev"}}}}"#
+        );
+        let err = SimpleSigning::parse(twice.as_bytes()).unwrap_err();
+        assert!(err.contains("`env`") && err.contains("`optional`"), "{err}");
+        // In a field vouch does not read, too: another reader may read it.
+        let unread = format!(
+            r#"{{"critical":{{"image":{{"docker-manifest-digest":"{DIGEST}"}}}},"x":{{"a":1,"a":2}}}}"#
+        );
+        assert!(
+            SimpleSigning::parse(unread.as_bytes())
+                .unwrap_err()
+                .contains("`a`")
+        );
+        let statement = br#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha256":"ab","sha256":"cd"}}],"predicateType":"p"}"#;
+        assert!(
+            Statement::parse(statement)
+                .unwrap_err()
+                .contains("`sha256`")
+        );
+        let in_predicate = br#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha256":"ab"}}],"predicateType":"p","predicate":{"k":1,"k":2}}"#;
+        assert!(Statement::parse(in_predicate).unwrap_err().contains("`k`"));
+    }
+
+    #[test]
+    fn payloads_that_would_take_too_much_memory_are_refused() {
+        let dense = format!(
+            r#"{{"critical":{{"image":{{"docker-manifest-digest":"{DIGEST}"}}}},"x":[{}]}}"#,
+            vec![r#"{"a":0}"#; 200_000].join(",")
+        );
+        let err = SimpleSigning::parse(dense.as_bytes()).unwrap_err();
+        assert!(err.contains("memory"), "{err}");
     }
 
     #[test]

@@ -149,13 +149,16 @@ pub enum RejectionCategory {
     Malformed,
     /// Could not be checked for another reason (the text says which).
     Unverifiable,
+    /// Found, and not fetched or checked: it is over a size or count limit (the text says
+    /// which). Such a signature might have been valid: see [`ImageVerifyError::Unchecked`].
+    Unchecked,
 }
 
 impl RejectionCategory {
     /// A stable name for output: `signature`, `identity`, `signer-mismatch`,
     /// `log-entry-missing`, `log-proof-invalid`, `certificate`, `timestamp`,
     /// `payload-mismatch`, `annotations`, `docker-reference`, `not-image-signature`,
-    /// `malformed`, `unverifiable`.
+    /// `malformed`, `unverifiable`, `unchecked`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Signature => "signature",
@@ -171,6 +174,7 @@ impl RejectionCategory {
             Self::NotImageSignature => "not-image-signature",
             Self::Malformed => "malformed",
             Self::Unverifiable => "unverifiable",
+            Self::Unchecked => "unchecked",
         }
     }
 
@@ -341,6 +345,37 @@ pub enum ImageVerifyError {
         /// Every signature, with why it was rejected.
         rejected: Vec<Rejection>,
     },
+    /// Signatures were found, none of those checked is valid, and some could not be checked
+    /// because they are over a limit ([`RejectionCategory::Unchecked`]): the image is not
+    /// verified, and it is not known to be unsigned or signed only by others.
+    #[error("{}", unchecked_text(digest, rejected))]
+    Unchecked {
+        /// The digest the signatures were checked against.
+        digest: OciDigest,
+        /// Every signature, with why it was rejected or not checked.
+        rejected: Vec<Rejection>,
+    },
+}
+
+/// `2 signatures found for sha256:…: 1 could not be checked (over vouch's limits), none of
+/// the others is valid`, or, when none was checked, `… none could be checked …`.
+fn unchecked_text(digest: &OciDigest, rejected: &[Rejection]) -> String {
+    let unchecked = rejected
+        .iter()
+        .filter(|r| r.category == RejectionCategory::Unchecked)
+        .count();
+    let found = count(rejected.len());
+    match (unchecked, rejected.len()) {
+        (1, 1) => {
+            format!("{found} found for {digest}; it could not be checked (over vouch's limits)")
+        }
+        (n, total) if n == total => {
+            format!("{found} found for {digest}; none could be checked (over vouch's limits)")
+        }
+        (n, _) => format!(
+            "{found} found for {digest}: {n} could not be checked (over vouch's limits), none of the others is valid"
+        ),
+    }
 }
 
 fn count(n: usize) -> String {
@@ -368,8 +403,9 @@ fn count(n: usize) -> String {
 /// # Errors
 ///
 /// [`ImageVerifyError::NoSignatures`] if `lookup` found no candidate (with a hint when the
-/// signatures may be on the index or its children), [`ImageVerifyError::NoneValid`] if none
-/// verifies.
+/// signatures may be on the index or its children); if none verifies,
+/// [`ImageVerifyError::Unchecked`] when some could not be checked
+/// ([`CandidateContent::Unchecked`]), else [`ImageVerifyError::NoneValid`].
 pub fn verify_image(
     lookup: &Lookup,
     policy: &ImagePolicy,
@@ -389,6 +425,7 @@ pub fn verify_image(
         let kind = match &candidate.content {
             CandidateContent::SimpleSigning(_) => SignatureKind::SimpleSigning,
             CandidateContent::Bundle { .. } => SignatureKind::Bundle,
+            CandidateContent::Unchecked { kind, .. } => *kind,
         };
         match check(candidate, &lookup.digest, policy, verifier) {
             Ok(checked) => verified.push(VerifiedSignature {
@@ -410,10 +447,17 @@ pub fn verify_image(
         }
     }
     if verified.is_empty() {
-        return Err(ImageVerifyError::NoneValid {
-            digest: lookup.digest.clone(),
-            rejected,
-        });
+        let digest = lookup.digest.clone();
+        return Err(
+            if rejected
+                .iter()
+                .any(|r| r.category == RejectionCategory::Unchecked)
+            {
+                ImageVerifyError::Unchecked { digest, rejected }
+            } else {
+                ImageVerifyError::NoneValid { digest, rejected }
+            },
+        );
     }
     Ok(VerifiedImage {
         digest: lookup.digest.clone(),
@@ -496,6 +540,9 @@ fn check(
             check_simple_signing(layer, digest, policy, verifier)
         }
         CandidateContent::Bundle { json } => check_bundle(json, digest, policy, verifier),
+        CandidateContent::Unchecked { reason, .. } => {
+            Err(Refusal::new(RejectionCategory::Unchecked, reason.clone()))
+        }
     }
 }
 
@@ -521,23 +568,31 @@ fn legacy_bundle(layer: &SimpleSigningLayer) -> Result<Bundle, Refusal> {
             "the layer has no `dev.cosignproject.cosign/signature` annotation",
         ));
     }
-    let mut legacy = serde_json::json!({ "base64Signature": signature });
+    let json_string = |text: &str| serde_json::Value::from(text).to_string();
+    let mut legacy = format!(r#"{{"base64Signature":{}"#, json_string(signature));
     if let Some(certificate) = layer
         .certificate
         .as_deref()
         .filter(|c| !c.trim().is_empty())
     {
-        legacy["cert"] = serde_json::Value::String(b64.encode(certificate));
+        legacy.push_str(&format!(
+            r#","cert":{}"#,
+            json_string(&b64.encode(certificate))
+        ));
     }
     if let Some(rekor) = layer.rekor_bundle.as_deref() {
-        let rekor: serde_json::Value = serde_json::from_str(rekor).map_err(|err| {
+        // Embedded as written, once known to be exactly one JSON value (checked without
+        // building it): `Bundle::from_json` then reads the whole as strictly as any bundle,
+        // duplicate keys refused, and never as an untyped tree of unbounded size.
+        serde_json::from_str::<serde::de::IgnoredAny>(rekor).map_err(|err| {
             Refusal::malformed(format!(
                 "the `dev.sigstore.cosign/bundle` annotation is not JSON: {err}"
             ))
         })?;
-        legacy["rekorBundle"] = rekor;
+        legacy.push_str(&format!(r#","rekorBundle":{rekor}"#));
     }
-    Bundle::from_json(legacy.to_string().as_bytes()).map_err(Refusal::from)
+    legacy.push('}');
+    Bundle::from_json(legacy.as_bytes()).map_err(Refusal::from)
 }
 
 fn check_simple_signing(

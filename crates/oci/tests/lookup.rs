@@ -967,8 +967,22 @@ fn odd_referrers_and_layers_are_skipped_with_reasons() {
     let (lookup, log) = ok(run(&registry, IMAGE, LookupOptions::new()));
     let (concurrent, _) = run_concurrently(&registry, IMAGE, LookupOptions::new());
     assert_eq!(format!("{:?}", concurrent.unwrap()), format!("{lookup:?}"));
-    assert_eq!(lookup.candidates.len(), 1);
-    assert_eq!(simple_signing(&lookup.candidates[0]).signature, "Z29vZA==");
+    // The bundle over the size limit is not fetched, and not dropped either: a signature that
+    // could not be checked.
+    assert_eq!(lookup.candidates.len(), 2);
+    let CandidateContent::Unchecked { kind, reason } = &lookup.candidates[0].content else {
+        panic!("{:?}", lookup.candidates[0]);
+    };
+    assert_eq!(*kind, vouch_oci::SignatureKind::Bundle);
+    assert!(
+        reason.contains(&format!(
+            "declared {} bytes, over the limit of {} bytes",
+            vouch_oci::MAX_PAYLOAD_BYTES + 1,
+            vouch_oci::MAX_PAYLOAD_BYTES
+        )),
+        "{reason}"
+    );
+    assert_eq!(simple_signing(&lookup.candidates[1]).signature, "Z29vZA==");
     let mut skipped = lookup.skipped.join("\n");
     for (hex, label) in &registry.labels {
         skipped = skipped.replace(hex, label);
@@ -1010,13 +1024,121 @@ fn referrers_beyond_the_cap_are_not_fetched() {
         );
     }
     let (lookup, log) = ok(run(&registry, IMAGE, LookupOptions::new()));
-    assert_eq!(lookup.candidates.len(), MAX_REFERRERS);
     assert_eq!(log.len(), 1 + 1 + 2 * MAX_REFERRERS + 1);
+    // The rest may hold signatures: one candidate that could not be checked says so.
+    assert_eq!(lookup.candidates.len(), MAX_REFERRERS + 1);
+    let CandidateContent::Unchecked { reason, .. } = &lookup.candidates[MAX_REFERRERS].content
+    else {
+        panic!("{:?}", lookup.candidates[MAX_REFERRERS]);
+    };
+    assert!(
+        reason.starts_with(&format!(
+            "the referrers API lists 1 more referrer after the first {MAX_REFERRERS} (from sha256:"
+        )),
+        "{reason}"
+    );
+    assert!(lookup.skipped.is_empty(), "{:?}", lookup.skipped);
+}
+
+/// A bundle of about `len` bytes.
+fn padded_bundle(n: u32, len: usize) -> Vec<u8> {
+    format!(
+        r#"{{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","n":{n},"pad":"{}"}}"#,
+        "x".repeat(len)
+    )
+    .into_bytes()
+}
+
+#[test]
+fn signatures_beyond_the_byte_budget_are_unchecked_in_listing_order() {
+    let mut registry = Registry::with_referrers_api();
+    let image = push_image(&mut registry, REPO, Some("v1"), "image");
+    let big = usize::try_from(vouch_oci::MAX_SIGNATURE_BYTES * 2 / 5).unwrap();
+    let referrers: Vec<Value> = (0..3)
+        .map(|n| {
+            bundle_referrer(
+                &mut registry,
+                REPO,
+                &image,
+                &padded_bundle(n, big),
+                &format!("b{n}"),
+            )
+        })
+        .collect();
+    let layers: Vec<Value> = (0..3)
+        .map(|n| {
+            let mut payload = payload_for(&image);
+            payload.extend(std::iter::repeat_n(b' ', big + n));
+            signature_layer(&mut registry, REPO, &payload, &format!("sig{n}"))
+        })
+        .collect();
+    push_legacy(&mut registry, REPO, &image, &layers);
+    let (lookup, log) = ok(run(&registry, IMAGE, LookupOptions::new()));
+    // Answered in reverse order, rounds of concurrent fetches decide the same.
+    let (concurrent, _) = run_concurrently(&registry, IMAGE, LookupOptions::new());
+    assert_eq!(format!("{:?}", concurrent.unwrap()), format!("{lookup:?}"));
+    let unchecked: Vec<(Source, String, &str)> = lookup
+        .candidates
+        .iter()
+        .filter_map(|c| match &c.content {
+            CandidateContent::Unchecked { reason, .. } => {
+                Some((c.source, c.manifest_digest.to_string(), reason.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    let [
+        (Source::Referrers, referrer, bundle),
+        (Source::LegacyTag, _, payload),
+    ] = unchecked.as_slice()
+    else {
+        panic!("{unchecked:?}");
+    };
+    assert_eq!(referrer, referrers[2]["digest"].as_str().unwrap());
+    for reason in [bundle, payload] {
+        assert!(
+            reason.contains(&format!(
+                "would exceed {} bytes",
+                vouch_oci::MAX_SIGNATURE_BYTES
+            )),
+            "{reason}"
+        );
+    }
+    assert!(payload.contains("layer 2"), "{payload}");
+    // The first two of each place were fetched, the third was not.
+    assert_eq!(lookup.candidates.len(), 6);
+    assert!(log.iter().any(|l| l.ends_with("<b1-json>")), "{log:?}");
+    assert!(!log.iter().any(|l| l.ends_with("<b2-json>")), "{log:?}");
     assert_eq!(
-        lookup.skipped,
-        [format!(
-            "the referrers API: referrers after the first {MAX_REFERRERS} were not examined"
-        )]
+        log.iter().filter(|l| l.contains("/blobs/")).count(),
+        4,
+        "{log:?}"
+    );
+}
+
+#[test]
+fn a_payload_over_the_limit_is_unchecked_not_unsigned() {
+    let mut registry = Registry::new();
+    let image = push_image(&mut registry, REPO, Some("v1"), "image");
+    let mut layer = signature_layer(&mut registry, REPO, &payload_for(&image), "c2ln");
+    layer["size"] = json!(100 * 1000 * 1000);
+    push_legacy(&mut registry, REPO, &image, &[layer]);
+    let (lookup, log) = ok(run(&registry, IMAGE, LookupOptions::new()));
+    assert!(!log.iter().any(|l| l.contains("/blobs/")), "{log:?}");
+    let [candidate] = lookup.candidates.as_slice() else {
+        panic!("{:?}", lookup.candidates);
+    };
+    let CandidateContent::Unchecked { kind, reason } = &candidate.content else {
+        panic!("{candidate:?}");
+    };
+    assert_eq!(*kind, vouch_oci::SignatureKind::SimpleSigning);
+    assert!(
+        reason.contains("payload declared 100000000 bytes, over the limit of 1048576 bytes"),
+        "{reason}"
+    );
+    assert_eq!(
+        statuses(&lookup)[2],
+        (Source::LegacyTag, SourceStatus::Found(1))
     );
 }
 

@@ -823,3 +823,116 @@ fn none_valid_counts_the_signatures() {
     let err = verify(&lookup, &lax(&key)).unwrap_err();
     insta::assert_snapshot!("none_valid", err.to_string());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Signatures over vouch's limits, and ambiguous JSON
+
+fn unchecked(kind: SignatureKind, reason: &str) -> SignatureCandidate {
+    SignatureCandidate::new(
+        Source::LegacyTag,
+        manifest_digest(900),
+        CandidateContent::Unchecked {
+            kind,
+            reason: reason.to_owned(),
+        },
+    )
+}
+
+#[test]
+fn a_signature_that_could_not_be_checked_is_its_own_outcome_never_unsigned() {
+    let digest = image_digest();
+    let key = test_key("unchecked");
+    let too_large = "layer 0: payload declared 100000000 bytes, over the limit";
+    // Alone: not "no signatures", not "none valid".
+    let alone = lookup(
+        &digest,
+        vec![unchecked(SignatureKind::SimpleSigning, too_large)],
+    );
+    let err = verify(&alone, &lax(&key)).unwrap_err();
+    let ImageVerifyError::Unchecked { rejected, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(rejected[0].category(), RejectionCategory::Unchecked);
+    assert_eq!(rejected[0].category().as_str(), "unchecked");
+    assert_eq!(rejected[0].kind(), SignatureKind::SimpleSigning);
+    assert_eq!(rejected[0].reason(), too_large);
+    // With an invalid one: still unchecked, since the other might have been valid.
+    let with_invalid = lookup(
+        &digest,
+        vec![
+            unchecked(SignatureKind::Bundle, too_large),
+            legacy(vec![signed_layer(
+                &key,
+                payload("sha256:00", "r.example/a", &Value::Null),
+            )])
+            .remove(0),
+        ],
+    );
+    let err2 = verify(&with_invalid, &lax(&key)).unwrap_err();
+    assert!(
+        matches!(err2, ImageVerifyError::Unchecked { .. }),
+        "{err2:?}"
+    );
+    insta::assert_snapshot!(
+        "unchecked",
+        format!("{err}\n{err2}").replace(&digest.to_string(), "sha256:<image>")
+    );
+    // With a valid one: verified, the other reported.
+    let with_valid = lookup(
+        &digest,
+        vec![
+            unchecked(SignatureKind::Bundle, too_large),
+            legacy(vec![signed_layer(
+                &key,
+                payload(&digest.to_string(), "r.example/a", &Value::Null),
+            )])
+            .remove(0),
+        ],
+    );
+    let verified = verify(&with_valid, &lax(&key)).unwrap();
+    assert_eq!(verified.verified().len(), 1);
+    assert_eq!(
+        verified.rejected()[0].category(),
+        RejectionCategory::Unchecked
+    );
+}
+
+#[test]
+fn duplicate_keys_in_a_bundle_or_its_annotations_are_malformed() {
+    let digest = image_digest();
+    let key = test_key("duplicates");
+    let statement = statement(
+        &[("sha256", digest.hex(), None)],
+        COSIGN_SIGN_PREDICATE_TYPE,
+    );
+    let good = String::from_utf8(dsse_bundle(&key, &statement)).unwrap();
+    assert!(
+        verify(
+            &lookup(&digest, referrers(vec![good.clone().into_bytes()])),
+            &lax(&key)
+        )
+        .is_ok()
+    );
+    let twice = good.replacen(
+        r#""tlogEntries":[]"#,
+        r#""tlogEntries":[],"tlogEntries":[]"#,
+        1,
+    );
+    let (category, text) = rejection(verify(
+        &lookup(&digest, referrers(vec![twice.into_bytes()])),
+        &lax(&key),
+    ));
+    assert_eq!(category, RejectionCategory::Malformed);
+    assert!(text.contains("`tlogEntries`"), "{text}");
+    // A legacy layer's Rekor bundle annotation is read as strictly.
+    let mut layer = signed_layer(
+        &key,
+        payload(&digest.to_string(), "r.example/a", &Value::Null),
+    );
+    layer.rekor_bundle = Some(
+        r#"{"SignedEntryTimestamp":"c2V0","SignedEntryTimestamp":"c2V0","Payload":{}}"#.to_owned(),
+    );
+    let (category, text) = rejection(verify(&lookup(&digest, legacy(vec![layer])), &lax(&key)));
+    assert_eq!(category, RejectionCategory::Malformed);
+    assert!(text.contains("`SignedEntryTimestamp`"), "{text}");
+}

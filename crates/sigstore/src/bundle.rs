@@ -2,13 +2,14 @@
 //! converted to a v0.1 Sigstore bundle so that one verifier checks both.
 
 use std::fmt;
+use std::str::FromStr as _;
 
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::json;
 use sigstore_types::SignatureContent;
 
-use crate::{Error, Result};
+use crate::{Error, Result, json};
 
 /// Which kind of bundle file was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,23 +52,40 @@ impl Bundle {
 
     /// Parses a bundle file's bytes, detecting its format.
     ///
+    /// The bytes are read as strictly as Go's protojson reads them in cosign: a key twice in
+    /// any object, two signer kinds (`certificate` and `publicKey`) or two contents
+    /// (`messageSignature` and `dsseEnvelope`) are refused, not resolved one way here and
+    /// another way elsewhere. The bytes are parsed straight into the bundle's types, so unknown
+    /// fields cost nothing; an in-toto statement in a DSSE envelope must also have no
+    /// duplicate key and cost at most [`crate::MAX_STATEMENT_COST`] bytes of memory as a tree
+    /// (the verifier parses it into one).
+    ///
     /// # Errors
     ///
-    /// [`Error::MalformedBundle`] if the bytes are neither format.
+    /// [`Error::MalformedBundle`] if the bytes are over [`MAX_BUNDLE_BYTES`], neither format,
+    /// or ambiguous.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let value: serde_json::Value =
+        if u64::try_from(bytes.len()).map_or(true, |len| len > MAX_BUNDLE_BYTES) {
+            return Err(malformed(format!(
+                "{} bytes, over the limit of {MAX_BUNDLE_BYTES} bytes (a bundle is a few KiB)",
+                bytes.len()
+            )));
+        }
+        json::check_json(bytes, u64::MAX).map_err(|err| malformed(err.to_string()))?;
+        let probe: Probe =
             serde_json::from_slice(bytes).map_err(|err| malformed(format!("not JSON: {err}")))?;
-        if value.get("mediaType").is_some() {
-            let inner = sigstore_types::Bundle::from_json(&value.to_string())
-                .map_err(|err| malformed(err.to_string()))?;
-            let media_type = value["mediaType"].as_str().unwrap_or_default().to_owned();
+        if probe.media_type.is_some() {
+            let wire: WireBundle =
+                serde_json::from_slice(bytes).map_err(|err| malformed(err.to_string()))?;
+            let (inner, media_type) = wire.into_bundle()?;
+            check_statement(&inner)?;
             return Ok(Self {
                 inner,
                 format: BundleFormat::Sigstore { media_type },
             });
         }
-        if value.get("base64Signature").is_some() {
-            let legacy: LegacyBundle = serde_json::from_value(value)
+        if probe.base64_signature.is_some() {
+            let legacy: LegacyBundle = serde_json::from_slice(bytes)
                 .map_err(|err| malformed(format!("legacy cosign bundle: {err}")))?;
             let converted = legacy.to_sigstore_v01()?;
             let inner = sigstore_types::Bundle::from_json(&converted.to_string())
@@ -148,6 +166,132 @@ impl Bundle {
 fn malformed(detail: String) -> Error {
     Error::MalformedBundle { detail }
 }
+
+/// The most bytes [`Bundle::from_json`] reads. A Sigstore bundle is a few KiB (a DSSE bundle
+/// holds its statement, kilobytes too); the limit leaves room for large attestations.
+pub const MAX_BUNDLE_BYTES: u64 = 16 << 20;
+
+/// The most memory the tree of a Rekor entry body (legacy bundles) may cost; a real one is a few
+/// KiB of JSON.
+const MAX_REKOR_BODY_COST: u64 = 1 << 20;
+
+/// The keys that tell the two formats apart (present, whatever their value).
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(rename = "mediaType", default)]
+    media_type: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "base64Signature", default)]
+    base64_signature: Option<serde::de::IgnoredAny>,
+}
+
+/// A Sigstore bundle as it is written, read without sigstore-types' `#[serde(flatten)]`: a
+/// flattened struct buffers every field, unknown ones included, as an untyped tree first.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireBundle {
+    media_type: String,
+    verification_material: WireMaterial,
+    #[serde(default)]
+    message_signature: Option<sigstore_types::bundle::MessageSignature>,
+    #[serde(default)]
+    dsse_envelope: Option<sigstore_types::DsseEnvelope>,
+}
+
+/// `verificationMaterial`: one of `certificate`, `x509CertificateChain`, `publicKey`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireMaterial {
+    #[serde(default)]
+    certificate: Option<sigstore_types::bundle::CertificateContent>,
+    #[serde(default)]
+    x509_certificate_chain: Option<WireChain>,
+    #[serde(default)]
+    public_key: Option<sigstore_types::bundle::PublicKeyIdentifier>,
+    #[serde(default)]
+    tlog_entries: Option<Vec<sigstore_types::bundle::TransparencyLogEntry>>,
+    #[serde(default)]
+    timestamp_verification_data: Option<sigstore_types::bundle::TimestampVerificationData>,
+}
+
+#[derive(Deserialize)]
+struct WireChain {
+    certificates: Vec<sigstore_types::bundle::X509Certificate>,
+}
+
+impl WireBundle {
+    /// The bundle, and its media type as written. Exactly one signer kind and one content, as
+    /// protojson's `oneof` requires.
+    fn into_bundle(self) -> Result<(sigstore_types::Bundle, String)> {
+        use sigstore_types::bundle::{VerificationMaterial, VerificationMaterialContent as M};
+        let media_type = sigstore_types::bundle::MediaType::from_str(&self.media_type)
+            .map_err(|err| malformed(err.to_string()))?;
+        let material = self.verification_material;
+        let signer = match (
+            material.certificate,
+            material.x509_certificate_chain,
+            material.public_key,
+        ) {
+            (Some(certificate), None, None) => M::Certificate(certificate),
+            (None, Some(chain), None) => M::X509CertificateChain {
+                certificates: chain.certificates,
+            },
+            (None, None, Some(key)) => M::PublicKey(key),
+            (None, None, None) => {
+                return Err(malformed(
+                    "`verificationMaterial` has no `certificate`, `x509CertificateChain` or `publicKey`"
+                        .to_owned(),
+                ));
+            }
+            _ => {
+                return Err(malformed(
+                    "`verificationMaterial` has more than one of `certificate`, `x509CertificateChain` and `publicKey`: which signed is ambiguous"
+                        .to_owned(),
+                ));
+            }
+        };
+        let content = match (self.message_signature, self.dsse_envelope) {
+            (Some(signature), None) => SignatureContent::MessageSignature(signature),
+            (None, Some(envelope)) => SignatureContent::DsseEnvelope(envelope),
+            (None, None) => {
+                return Err(malformed(
+                    "the bundle has neither `messageSignature` nor `dsseEnvelope`".to_owned(),
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(malformed(
+                    "the bundle has both `messageSignature` and `dsseEnvelope`: what was signed is ambiguous"
+                        .to_owned(),
+                ));
+            }
+        };
+        let material = VerificationMaterial::new(signer)
+            .with_tlog_entries(material.tlog_entries.unwrap_or_default())
+            .with_timestamp_verification_data(
+                material.timestamp_verification_data.unwrap_or_default(),
+            );
+        Ok((
+            sigstore_types::Bundle::new(media_type, material, content),
+            self.media_type,
+        ))
+    }
+}
+
+/// An in-toto statement in a DSSE envelope is parsed into a tree by the verifier: it must have
+/// no duplicate key, and cost at most [`crate::MAX_STATEMENT_COST`] as a tree. Other payload
+/// types are refused by the verifier, unparsed.
+fn check_statement(bundle: &sigstore_types::Bundle) -> Result<()> {
+    let SignatureContent::DsseEnvelope(envelope) = &bundle.content else {
+        return Ok(());
+    };
+    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Ok(());
+    }
+    json::check_json(envelope.payload.as_bytes(), json::MAX_STATEMENT_COST)
+        .map_err(|err| malformed(format!("the DSSE envelope's in-toto statement: {err}")))
+}
+
+/// The DSSE payload type of an in-toto statement.
+const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 
 /// cosign ≤ 2 blob bundle (`pkg/cosign/bundle`, Go field names).
 #[derive(Deserialize)]
@@ -235,6 +379,8 @@ pub(crate) fn rekor_entry(rekor: &RekorBundle) -> Result<(serde_json::Value, Opt
     let body_bytes = b64
         .decode(rekor.payload.body.trim())
         .map_err(|_| malformed("Rekor bundle: `body` is not base64".to_owned()))?;
+    json::check_json(&body_bytes, MAX_REKOR_BODY_COST)
+        .map_err(|err| malformed(format!("Rekor bundle: `body`: {err}")))?;
     let body: serde_json::Value = serde_json::from_slice(&body_bytes)
         .map_err(|err| malformed(format!("Rekor bundle: `body` is not JSON: {err}")))?;
     let kind = body["kind"].as_str().unwrap_or_default();
@@ -255,4 +401,133 @@ pub(crate) fn rekor_entry(rekor: &RekorBundle) -> Result<(serde_json::Value, Opt
         "canonicalizedBody": rekor.payload.body,
     });
     Ok((entry, digest))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, reason = "tests")]
+
+    use super::*;
+
+    /// Every bundle file under `testdata/` (`*.sigstore.json`, `*.bundle`, `bundle*.json`).
+    fn bundle_files() -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if std::fs::read(&path)
+                    .is_ok_and(|b| b.starts_with(b"{") && has(&b, b"\"verificationMaterial\""))
+                {
+                    out.push(path);
+                }
+            }
+        }
+        fn has(haystack: &[u8], needle: &[u8]) -> bool {
+            haystack.windows(needle.len()).any(|w| w == needle)
+        }
+        let mut out = Vec::new();
+        walk(&vouch_testdata::root(), &mut out);
+        out
+    }
+
+    /// The typed reader reads every bundle exactly as sigstore-types' own reader does.
+    #[test]
+    fn reads_bundles_as_sigstore_types_does() {
+        let files = bundle_files();
+        assert!(files.len() > 20, "{} bundle files", files.len());
+        for path in files {
+            let bytes = std::fs::read(&path).unwrap();
+            let theirs = sigstore_types::Bundle::from_json(std::str::from_utf8(&bytes).unwrap());
+            let ours = Bundle::from_json(&bytes);
+            match (theirs, ours) {
+                (Ok(theirs), Ok(ours)) => assert_eq!(ours.inner, theirs, "{}", path.display()),
+                (Err(_), Err(_)) => {}
+                (theirs, ours) => panic!(
+                    "{}: sigstore-types {:?}, vouch {:?}",
+                    path.display(),
+                    theirs.map(|_| ()),
+                    ours.map(|_| ())
+                ),
+            }
+        }
+    }
+
+    const KEY_BUNDLE: &str = r#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"publicKey":{"hint":"aGludA=="},"tlogEntries":[]},"messageSignature":{"messageDigest":{"algorithm":"SHA2_256","digest":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="},"signature":"AAAA"}}"#;
+
+    fn refusal(json: &str) -> String {
+        match Bundle::from_json(json.as_bytes()) {
+            Err(Error::MalformedBundle { detail }) => detail,
+            other => panic!("{json}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_naming_the_key() {
+        assert!(Bundle::from_json(KEY_BUNDLE.as_bytes()).is_ok());
+        let twice = KEY_BUNDLE.replace(
+            r#""signature":"AAAA""#,
+            r#""signature":"AAAA","signature":"BBBB""#,
+        );
+        let detail = refusal(&twice);
+        assert!(
+            detail.contains("`signature`") && detail.contains("messageSignature"),
+            "{detail}"
+        );
+        // Unknown keys too: cosign (protojson) refuses every duplicate.
+        let unknown = KEY_BUNDLE.replacen('{', r#"{"x":1,"x":2,"#, 1);
+        assert!(refusal(&unknown).contains("`x`"));
+        let legacy = r#"{"base64Signature":"AAAA","base64Signature":"BBBB"}"#;
+        assert!(refusal(legacy).contains("`base64Signature`"));
+    }
+
+    #[test]
+    fn two_signers_or_two_contents_are_refused() {
+        let two_signers = KEY_BUNDLE.replace(
+            r#""publicKey":"#,
+            r#""certificate":{"rawBytes":"AAAA"},"publicKey":"#,
+        );
+        assert!(refusal(&two_signers).contains("more than one of"));
+        let two_contents = KEY_BUNDLE.replace(
+            r#""messageSignature":"#,
+            r#""dsseEnvelope":{"payload":"e30=","payloadType":"x","signatures":[{"sig":"AAAA"}]},"messageSignature":"#,
+        );
+        assert!(refusal(&two_contents).contains("both"));
+        let no_signer = KEY_BUNDLE.replace(r#""publicKey":{"hint":"aGludA=="},"#, "");
+        assert!(refusal(&no_signer).contains("has no"));
+    }
+
+    #[test]
+    fn unknown_fields_cost_nothing_and_statements_are_bounded() {
+        // Megabytes of small objects in an unknown field are skipped, not built into a tree.
+        let noise = format!("[{}]", vec!["{}"; 1 << 20].join(","));
+        let padded = KEY_BUNDLE.replacen('{', &format!(r#"{{"noise":{noise},"#), 1);
+        assert!(Bundle::from_json(padded.as_bytes()).is_ok());
+        // An in-toto statement that would cost too much as a tree is refused before the
+        // verifier builds one; a duplicate key in it too.
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let dsse = |statement: &str| {
+            KEY_BUNDLE.replace(
+                r#""messageSignature":{"messageDigest":{"algorithm":"SHA2_256","digest":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="},"signature":"AAAA"}"#,
+                &format!(
+                    r#""dsseEnvelope":{{"payload":"{}","payloadType":"application/vnd.in-toto+json","signatures":[{{"sig":"AAAA"}}]}}"#,
+                    b64.encode(statement)
+                ),
+            )
+        };
+        let dense = format!(
+            r#"{{"_type":"https://in-toto.io/Statement/v1","predicate":[{}]}}"#,
+            vec![r#"{"a":0}"#; 200_000].join(",")
+        );
+        assert!(refusal(&dsse(&dense)).contains("more than"));
+        let twice = r#"{"_type":"a","predicateType":"p","predicateType":"q"}"#;
+        assert!(refusal(&dsse(twice)).contains("`predicateType`"));
+        assert!(Bundle::from_json(dsse(r#"{"_type":"a"}"#).as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn bundles_over_the_limit_are_refused_unread() {
+        let big = vec![b' '; usize::try_from(MAX_BUNDLE_BYTES).unwrap() + 1];
+        assert!(refusal(std::str::from_utf8(&big).unwrap()).contains("over the limit"));
+    }
 }

@@ -16,11 +16,15 @@
 //! sigstore-tsa 0.15.1 cannot decode a `genTime` with fractional seconds. See
 //! `docs/dependencies.md` for why, and for what else this crate adds.
 //!
+//! * Untrusted JSON is read strictly and with bounded memory ([`check_json`]): a key twice in
+//!   any object is refused, as Go's protojson refuses it in cosign.
+//!
 //! The crate is synchronous and does no I/O other than through the caller's `Read`.
 
 mod bundle;
 mod chain;
 mod error;
+mod json;
 mod policy;
 mod timestamp;
 mod trust_root;
@@ -29,8 +33,9 @@ mod verify;
 mod write;
 
 // Public API
-pub use bundle::{Bundle, BundleFormat};
+pub use bundle::{Bundle, BundleFormat, MAX_BUNDLE_BYTES};
 pub use error::{Error, Result};
+pub use json::{JsonError, MAX_STATEMENT_COST, check_json, json_cost};
 pub use policy::{Matcher, Policy, Signer};
 pub use trust_root::TrustRoot;
 pub use verify::{VerifiedBundle, Verifier};

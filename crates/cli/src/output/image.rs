@@ -2,11 +2,11 @@
 
 use serde::Serialize;
 use vouch_oci::{
-    ImageVerifyError, Lookup, Rejection, SignatureCandidate, Source, SourceStatus,
-    VerifiedSignature,
+    ImageVerifyError, Lookup, Rejection, RejectionCategory, SignatureCandidate, Source,
+    SourceStatus, VerifiedSignature,
 };
 
-use super::{json, stdout};
+use super::{json, line, stdout};
 use crate::verify_image::ImageResult;
 
 /// One line per image (`✅`/`❌`), then one line per verified and per rejected signature.
@@ -20,32 +20,31 @@ pub(crate) fn text(results: &[ImageResult]) -> anyhow::Result<()> {
             .unwrap_or_default();
         match &result.verdict {
             Ok(verified) => {
-                text.push_str(&format!("✅ {}{digest}: verified\n", result.image));
+                line(&mut text, &format!("✅ {}{digest}: verified", result.image));
                 for signature in verified.verified() {
-                    text.push_str(&format!("   ✓ {}\n", signature_line(signature)));
+                    line(&mut text, &format!("   ✓ {}", signature_line(signature)));
                 }
                 for rejection in verified.rejected() {
-                    text.push_str(&format!("   ✗ {}\n", rejection_line(rejection)));
+                    line(&mut text, &format!("   ✗ {}", rejection_line(rejection)));
                 }
             }
             Err(err) => {
-                text.push_str(&format!(
-                    "❌ {}{digest}: {}\n",
-                    result.image,
-                    short_reason(err)
-                ));
+                line(
+                    &mut text,
+                    &format!("❌ {}{digest}: {}", result.image, short_reason(err)),
+                );
                 for rejection in rejections(err) {
-                    text.push_str(&format!("   ✗ {}\n", rejection_line(rejection)));
+                    line(&mut text, &format!("   ✗ {}", rejection_line(rejection)));
                 }
             }
         }
     }
     let verified = results.iter().filter(|r| r.verdict.is_ok()).count();
     if results.len() > 1 {
-        text.push_str(&format!(
-            "{verified} of {} images verified\n",
-            results.len()
-        ));
+        line(
+            &mut text,
+            &format!("{verified} of {} images verified", results.len()),
+        );
     }
     stdout(&text)
 }
@@ -105,6 +104,16 @@ fn short_reason(err: &anyhow::Error) -> String {
                     "not verified: {} found, none valid for this key or policy",
                     plural(rejected.len(), "signature")
                 ),
+                ImageVerifyError::Unchecked { rejected, .. } => {
+                    let unchecked = rejected
+                        .iter()
+                        .filter(|r| r.category() == RejectionCategory::Unchecked)
+                        .count();
+                    format!(
+                        "not verified: {} found, {unchecked} could not be checked (over vouch's limits), none valid for this key or policy",
+                        plural(rejected.len(), "signature")
+                    )
+                }
                 _ => "not verified".to_owned(),
             };
         }
@@ -140,13 +149,34 @@ fn status_text(status: &SourceStatus) -> String {
 
 fn rejections(err: &anyhow::Error) -> &[Rejection] {
     for cause in err.chain() {
-        if let Some(ImageVerifyError::NoneValid { rejected, .. }) =
-            cause.downcast_ref::<ImageVerifyError>()
+        if let Some(
+            ImageVerifyError::NoneValid { rejected, .. }
+            | ImageVerifyError::Unchecked { rejected, .. },
+        ) = cause.downcast_ref::<ImageVerifyError>()
         {
             return rejected;
         }
     }
     &[]
+}
+
+/// The image's `verdict` in JSON: `valid`, `invalid` (signatures found, none valid),
+/// `unchecked` (none valid, some over vouch's limits), `unsigned`, or `error` (the lookup
+/// failed: no answer about signatures).
+fn verdict(result: &ImageResult) -> &'static str {
+    let Err(err) = &result.verdict else {
+        return "valid";
+    };
+    for cause in err.chain() {
+        if let Some(err) = cause.downcast_ref::<ImageVerifyError>() {
+            return match err {
+                ImageVerifyError::NoSignatures { .. } => "unsigned",
+                ImageVerifyError::Unchecked { .. } => "unchecked",
+                _ => "invalid",
+            };
+        }
+    }
+    "error"
 }
 
 /// `verify --output json`.
@@ -180,6 +210,8 @@ struct ImageJson<'a> {
     /// Normalised (`docker.io/library/x:latest`).
     reference: String,
     verified: bool,
+    /// `valid`, `invalid`, `unchecked`, `unsigned` or `error` (see [`verdict`]).
+    verdict: &'static str,
     exit_code: u8,
     /// The digest signatures were checked against.
     digest: Option<String>,
@@ -212,6 +244,7 @@ impl<'a> ImageJson<'a> {
             image: &result.given,
             reference: result.image.to_string(),
             verified: result.verdict.is_ok(),
+            verdict: verdict(result),
             exit_code: result.exit_code(),
             digest: lookup.map(|l| l.digest.to_string()),
             index_digest: lookup.and_then(|l| l.index_digest.as_ref().map(ToString::to_string)),
@@ -307,7 +340,10 @@ fn sources_json(lookup: &Lookup) -> Vec<SourceJson> {
 pub(crate) fn triangulate_text(lookup: &Lookup, signature_repository: &str) -> anyhow::Result<()> {
     let mut text = String::new();
     for place in places(lookup, signature_repository) {
-        text.push_str(&format!("{:<22} {}\n", place.source, place.location));
+        line(
+            &mut text,
+            &format!("{:<22} {}", place.source, place.location),
+        );
     }
     stdout(&text)
 }
@@ -343,28 +379,32 @@ fn places(lookup: &Lookup, repository: &str) -> Vec<Place> {
 
 /// `tree`: the image, then each place and what it holds.
 pub(crate) fn tree_text(lookup: &Lookup, signature_repository: &str) -> anyhow::Result<()> {
-    let mut text = format!("📦 {} ({})\n", lookup.image, lookup.digest);
+    let mut text = String::new();
+    line(
+        &mut text,
+        &format!("📦 {} ({})", lookup.image, lookup.digest),
+    );
     if let Some(index) = &lookup.index_digest {
-        text.push_str(&format!("   platform child of index {index}\n"));
+        line(&mut text, &format!("   platform child of index {index}"));
     }
     for (digest, platform) in &lookup.children {
-        text.push_str(&format!("   └── child {platform}: {digest}\n"));
+        line(&mut text, &format!("   └── child {platform}: {digest}"));
     }
     for place in places(lookup, signature_repository) {
-        text.push_str(&format!(
-            "└── {} {} [{}]\n",
-            place.source, place.location, place.status
-        ));
+        line(
+            &mut text,
+            &format!("└── {} {} [{}]", place.source, place.location, place.status),
+        );
         for candidate in lookup
             .candidates
             .iter()
             .filter(|c| c.source.as_str() == place.source)
         {
-            text.push_str(&format!("    └── {}\n", candidate_line(candidate)));
+            line(&mut text, &format!("    └── {}", candidate_line(candidate)));
         }
     }
     for skipped in &lookup.skipped {
-        text.push_str(&format!("skipped: {skipped}\n"));
+        line(&mut text, &format!("skipped: {skipped}"));
     }
     stdout(&text)
 }
@@ -389,6 +429,10 @@ fn candidate_line(candidate: &SignatureCandidate) -> String {
             "🔐 Sigstore bundle in {} ({} bytes)",
             candidate.manifest_digest,
             json.len()
+        ),
+        vouch_oci::CandidateContent::Unchecked { kind, reason } => format!(
+            "⚠️  {kind} signature in {}, not checked: {reason}",
+            candidate.manifest_digest
         ),
         _ => format!("🔐 signature in {}", candidate.manifest_digest),
     }
@@ -428,8 +472,9 @@ pub(crate) fn tree_json(lookup: &Lookup, signature_repository: &str) -> anyhow::
             .map(|c| CandidateJson {
                 source: c.source.as_str(),
                 manifest_digest: c.manifest_digest.to_string(),
-                kind: match c.content {
+                kind: match &c.content {
                     vouch_oci::CandidateContent::SimpleSigning(_) => "simple-signing",
+                    vouch_oci::CandidateContent::Unchecked { kind, .. } => kind.as_str(),
                     _ => "bundle",
                 },
             })

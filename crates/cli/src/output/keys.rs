@@ -9,6 +9,7 @@ use serde::Serialize;
 use vouch_keys::{PublicKey, Zeroizing};
 
 use crate::cli::OutputFormat;
+use crate::escape;
 use crate::input;
 
 /// What `generate-key-pair` and `import-key-pair` wrote.
@@ -43,11 +44,11 @@ impl KeyPairReport {
     ) -> Self {
         Self {
             private_key: PrivateKeyJson {
-                file: input::display(private_path),
+                file: input::exact(private_path),
                 format,
             },
             public_key: PublicKeyJson {
-                file: input::display(public_path),
+                file: input::exact(public_path),
                 algorithm: key.algorithm().id(),
                 fingerprint: key.fingerprint().to_string(),
             },
@@ -67,8 +68,8 @@ pub(crate) fn key_pair_written(report: &KeyPairReport, format: OutputFormat) -> 
             };
             status(&format!(
                 "Private key written to {} ({encryption})\nPublic key written to {} ({}, {})\n",
-                report.private_key.file,
-                report.public_key.file,
+                escape::text(&report.private_key.file),
+                escape::text(&report.public_key.file),
                 report.public_key.algorithm,
                 report.public_key.fingerprint
             ));

@@ -9,6 +9,7 @@ use std::io::{self, IsTerminal as _, Read, Write as _};
 use std::path::Path;
 
 use anyhow::Context as _;
+use base64::Engine as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 use serde::Serialize;
 use vouch_blob::{Digest, SignatureEncoding, VerifiedBlob};
@@ -16,7 +17,9 @@ use vouch_keys::PublicKey;
 
 use crate::cli::{VerifyBlobArgs, VerifyDirArgs};
 use crate::error::Mismatch;
+use crate::escape;
 use crate::exit;
+use crate::folder::MissingData;
 use crate::input;
 use crate::sign_dir::{SignEntry, SignStatus, SignTotals};
 use crate::verify_dir::{Entry, Status, Totals};
@@ -38,11 +41,12 @@ pub(crate) fn verification_failure() -> anyhow::Result<()> {
     stdout("Verification failure\n")
 }
 
-/// `error: …` and `hint: …` lines on stderr.
+/// `error: …` and `hint: …` lines on stderr. Errors quote file names, registry answers and
+/// certificate fields, so each line is escaped whole: one line each, whatever they hold.
 pub(crate) fn error(err: &anyhow::Error, hints: &[String]) {
-    let mut text = format!("error: {err:#}\n");
+    let mut text = format!("error: {}\n", escape::text(&format!("{err:#}")));
     for hint in hints {
-        text.push_str(&format!("hint: {hint}\n"));
+        text.push_str(&format!("hint: {}\n", escape::text(hint)));
     }
     // Nowhere left to report a failure to write to stderr.
     let _ignored = io::stderr().lock().write_all(text.as_bytes());
@@ -53,7 +57,7 @@ pub(crate) fn warning(text: &str) {
     // Nowhere left to report a failure to write to stderr.
     let _ignored = io::stderr()
         .lock()
-        .write_all(format!("warning: {text}\n").as_bytes());
+        .write_all(format!("warning: {}\n", escape::text(text)).as_bytes());
 }
 
 /// One JSON document on stdout.
@@ -71,14 +75,15 @@ pub(crate) fn dir_text(
 ) -> anyhow::Result<()> {
     let mut text = String::new();
     for entry in entries {
-        let name = entry.name();
+        let name = escape::bytes(entry.name());
         let line = match &entry.status {
             Status::Valid(_) => format!("{name}: ✅ Signature valid"),
-            Status::Invalid(err) => format!("{name}: ❌ Signature invalid ({err:#})"),
-            Status::MissingData {
-                looked_for: [plain, zst],
-            } => {
-                format!("{name}: ❌ Data file not found (looked for {plain} and {zst})")
+            Status::Invalid(err) => format!(
+                "{name}: ❌ Signature invalid ({})",
+                escape::text(&format!("{err:#}"))
+            ),
+            Status::MissingData(missing) => {
+                format!("{name}: ❌ {}", missing_data_line(missing))
             }
             Status::Unsigned if require_signed => format!("{name}: ❌ Unsigned"),
             Status::Unsigned => format!("{name}: ⚠️  Unsigned"),
@@ -107,7 +112,7 @@ pub(crate) fn progress_reader(file: File, path: &Path) -> Box<dyn Read + Send> {
     let name = path.file_name().unwrap_or(path.as_os_str());
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr())
         .with_style(style)
-        .with_message(name.to_string_lossy().into_owned())
+        .with_message(escape::os(name).into_owned())
         .with_finish(ProgressFinish::AndClear);
     Box::new(bar.wrap_read(file))
 }
@@ -148,19 +153,34 @@ pub(crate) fn wrote_bundle(path: &Path) {
 pub(crate) fn sign_dir_text(entries: &[SignEntry], totals: SignTotals) -> anyhow::Result<()> {
     let mut text = String::new();
     for entry in entries {
-        let name = &entry.name;
+        let name = escape::bytes(&entry.name);
         let line = match &entry.status {
-            SignStatus::Signed { signature } => format!("{name}: ✅ Signed ({signature})"),
-            SignStatus::AlreadySigned { signature } => {
-                format!("{name}: ⏭️  Already signed ({signature}), skipped")
+            SignStatus::Signed { signature } => {
+                format!("{name}: ✅ Signed ({})", escape::bytes(signature))
             }
-            SignStatus::Failed(err) => format!("{name}: ❌ Not signed ({err:#})"),
-            SignStatus::MissingData {
-                looked_for: [plain, zst],
-            } => format!(
-                "{name}: ⚠️  Signature without a data file (looked for {plain} and {zst}); \
-                 verify-dir will report it"
+            SignStatus::AlreadySigned { signature } => format!(
+                "{name}: ⏭️  Already signed ({}), skipped",
+                escape::bytes(signature)
             ),
+            SignStatus::Failed(err) => format!(
+                "{name}: ❌ Not signed ({})",
+                escape::text(&format!("{err:#}"))
+            ),
+            SignStatus::MissingData(missing) => {
+                let [plain, zst] = &missing.looked_for;
+                let found = missing
+                    .not_regular
+                    .as_ref()
+                    .map_or_else(String::new, |(n, kind)| {
+                        format!(", {} is {kind}", escape::bytes(n))
+                    });
+                format!(
+                    "{name}: ⚠️  Signature without a data file (looked for {} and {}{found}); \
+                     verify-dir will report it",
+                    escape::bytes(plain),
+                    escape::bytes(zst)
+                )
+            }
         };
         text.push_str(&line);
         text.push('\n');
@@ -170,6 +190,34 @@ pub(crate) fn sign_dir_text(entries: &[SignEntry], totals: SignTotals) -> anyhow
         totals.signed, totals.skipped, totals.failed
     ));
     stdout(&text)
+}
+
+/// `data file not found (looked for X and X.zst)`, or what `X` is when it is not a regular
+/// file (a FIFO, a directory, a device: never read, since it could block or never end). The
+/// text lines start it with a capital.
+fn missing_data(missing: &MissingData) -> String {
+    let [plain, zst] = &missing.looked_for;
+    let (plain, zst) = (escape::bytes(plain), escape::bytes(zst));
+    match &missing.not_regular {
+        Some((name, kind)) => format!(
+            "data file not read: {} is {kind}, not a regular file (looked for {plain} and {zst})",
+            escape::bytes(name)
+        ),
+        None => format!("data file not found (looked for {plain} and {zst})"),
+    }
+}
+
+/// `missing_data` as a text line: `Data file …`.
+fn missing_data_line(missing: &MissingData) -> String {
+    let text = missing_data(missing);
+    format!("D{}", text.strip_prefix('d').unwrap_or(&text))
+}
+
+/// Appends one line of text output that quotes untrusted strings (image references, registry
+/// fields, identities, annotations): escaped whole, so that it stays one line whatever they hold.
+fn line(text: &mut String, line: &str) {
+    text.push_str(&escape::text(line));
+    text.push('\n');
 }
 
 /// A line on stderr saying what was done.
@@ -237,7 +285,7 @@ pub(crate) struct KeyJson {
 impl KeyJson {
     fn new(path: &Path, key: &PublicKey) -> Self {
         Self {
-            file: input::display(path),
+            file: input::exact(path),
             algorithm: key.algorithm().id(),
             fingerprint: key.fingerprint().to_string(),
         }
@@ -249,7 +297,22 @@ impl KeyJson {
 #[derive(Debug, Serialize)]
 pub(crate) struct SignatureJson {
     file: String,
+    /// `verify-dir` only, and only for a name that is not UTF-8: its exact bytes, in base64.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_base64: Option<String>,
     encoding: Option<&'static str>,
+}
+
+/// A folder entry's name for JSON: the name itself when it is UTF-8; otherwise the name with
+/// its other bytes escaped as text output shows them, and its exact bytes in base64.
+fn json_name(name: &[u8]) -> (String, Option<String>) {
+    match std::str::from_utf8(name) {
+        Ok(name) => (name.to_owned(), None),
+        Err(_) => (
+            escape::bytes(name).into_owned(),
+            Some(base64::engine::general_purpose::STANDARD.encode(name)),
+        ),
+    }
 }
 
 /// `verify-blob --output json`.
@@ -273,12 +336,14 @@ impl BlobReport {
     ) -> Self {
         let (digest, encoding) = digest_and_encoding(result);
         Self {
-            file: input::display(&args.file),
+            file: input::exact(&args.file),
             verdict: Verdict::of(result),
-            digest,
+            // `null` unless valid, as documented: never a digest beside a failed verdict.
+            digest: digest.filter(|_| result.is_ok()),
             key: key.map(|key| KeyJson::new(key_path, key)),
             signature: SignatureJson {
-                file: input::display(signature_path),
+                file: input::exact(signature_path),
+                file_base64: None,
                 encoding,
             },
             reason: result.as_ref().err().map(|err| format!("{err:#}")),
@@ -320,11 +385,11 @@ impl BundleReport {
     ) -> Self {
         let verified = result.as_ref().ok();
         Self {
-            file: input::display(&args.file),
+            file: input::exact(&args.file),
             verdict: Verdict::of(result),
             exit_code: result.as_ref().map_or_else(exit::code, |_| exit::VERIFIED),
             bundle: BundleJson {
-                file: input::display(bundle_path),
+                file: input::exact(bundle_path),
                 format: verified.map(|v| v.format().to_string()),
             },
             key: verified
@@ -361,6 +426,9 @@ pub(crate) struct DirReport {
 #[derive(Debug, Serialize)]
 pub(crate) struct DirFileJson {
     file: Option<String>,
+    /// Only for a name that is not UTF-8: its exact bytes, in base64.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_base64: Option<String>,
     verdict: Verdict,
     digest: Option<DigestJson>,
     signature: Option<SignatureJson>,
@@ -385,7 +453,7 @@ impl DirReport {
         require_signed: bool,
     ) -> Self {
         Self {
-            directory: input::display(&args.dir),
+            directory: input::exact(&args.dir),
             key: KeyJson::new(&args.key, key),
             require_signed,
             verdict: if totals.verified(require_signed) {
@@ -418,24 +486,32 @@ impl DirFileJson {
                 let found = Mismatch::of(err).map_or(no_details, mismatch_details);
                 (verdict, found, Some(format!("{err:#}")))
             }
-            Status::MissingData {
-                looked_for: [plain, zst],
-            } => (
+            Status::MissingData(missing) => (
                 Verdict::MissingData,
                 no_details,
-                Some(format!(
-                    "data file not found (looked for {plain} and {zst})"
-                )),
+                Some(missing_data(missing)),
             ),
             Status::Unsigned => (Verdict::Unsigned, no_details, None),
         };
+        let (file, file_base64) = entry.data.as_deref().map(json_name).unzip();
         Self {
-            file: entry.data.clone(),
+            file,
+            file_base64: file_base64.flatten(),
             verdict,
-            digest,
-            signature: entry.signature.as_ref().map(|file| SignatureJson {
-                file: file.clone(),
-                encoding,
+            // A digest only beside a valid verdict: a script must never find one next to a
+            // failure.
+            digest: if matches!(verdict, Verdict::Valid) {
+                digest
+            } else {
+                None
+            },
+            signature: entry.signature.as_deref().map(|name| {
+                let (file, file_base64) = json_name(name);
+                SignatureJson {
+                    file,
+                    file_base64,
+                    encoding,
+                }
             }),
             reason,
         }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use vouch_oci::Attached;
 
-use super::{json, stdout};
+use super::{json, line, stdout};
 use crate::cli::ImageSignatureFormat;
 use crate::sign_image::SignedImage;
 
@@ -20,21 +20,27 @@ pub(crate) fn text(results: &[SignedImage]) -> anyhow::Result<()> {
                 } else {
                     "signed"
                 };
-                text.push_str(&format!(
-                    "✅ {}: {verb}, {}\n",
-                    result.image,
-                    place(&result.repository.to_string(), &outcome.attached)
-                ));
+                line(
+                    &mut text,
+                    &format!(
+                        "✅ {}: {verb}, {}",
+                        result.image,
+                        place(&result.repository.to_string(), &outcome.attached)
+                    ),
+                );
             }
-            Err(_) => text.push_str(&format!(
-                "❌ {}: not signed (see the error below)\n",
-                result.image
-            )),
+            Err(_) => line(
+                &mut text,
+                &format!("❌ {}: not signed (see the error below)", result.image),
+            ),
         }
     }
     if results.len() > 1 {
         let signed = results.iter().filter(|r| r.outcome.is_ok()).count();
-        text.push_str(&format!("{signed} of {} images signed\n", results.len()));
+        line(
+            &mut text,
+            &format!("{signed} of {} images signed", results.len()),
+        );
     }
     stdout(&text)
 }

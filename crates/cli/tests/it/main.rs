@@ -6,6 +6,7 @@
     reason = "test helpers fail loudly, outside #[test] functions too"
 )]
 
+mod hostile;
 mod keys;
 mod mock_registry;
 mod openssl_interop;

@@ -495,7 +495,7 @@ pub(crate) fn vouch(args: &[&str], env: &[(&str, &str)]) -> Run {
 }
 
 /// `VmHWM` of a process, from its `/proc/PID/status`.
-fn vm_hwm_kib(status_file: &str) -> Option<u64> {
+pub(crate) fn vm_hwm_kib(status_file: &str) -> Option<u64> {
     let status = std::fs::read_to_string(status_file).ok()?;
     status
         .lines()

@@ -391,8 +391,9 @@ impl RegistryClient {
                 break;
             }
             let answers = self.fetch_all(&fetches).await?;
-            // Answered in the order asked, so that the first error is always the same one.
-            for (fetch, body) in fetches.iter().zip(&answers) {
+            // Answered in the order asked, so that the first error is always the same one; each
+            // body is dropped once the lookup has taken what it keeps of it.
+            for (fetch, body) in fetches.iter().zip(answers) {
                 if matches!(fetch, Fetch::Referrers { .. })
                     && body.status() == FetchStatus::NotFound
                 {

@@ -306,6 +306,21 @@ impl CredentialStore {
     }
 }
 
+/// For the `docker_config` fuzz target: parses `text` and reads every `auths` entry as
+/// [`CredentialStore::lookup`] does; the number that yield a credential.
+pub(crate) fn fuzz_entries(text: &[u8]) -> Option<usize> {
+    let config = parse_config(text).ok()?;
+    let found = config
+        .auths
+        .iter()
+        .filter(|(key, entry)| {
+            let _normalized = normalize_key(key);
+            matches!(entry_secret(entry, key), Ok(Some(_)))
+        })
+        .count();
+    Some(found)
+}
+
 fn parse_config(text: &[u8]) -> Result<ConfigFile, serde_json::Error> {
     // An empty file is how some tools leave a config after `logout`.
     if text.iter().all(u8::is_ascii_whitespace) {

@@ -25,6 +25,8 @@ mod client;
 mod docker_config;
 mod endpoint;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod options;
 mod pages;
 mod push;

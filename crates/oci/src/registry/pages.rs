@@ -112,7 +112,7 @@ fn next_page(answer: &Answer) -> Result<Option<Url>, RegistryError> {
 }
 
 /// The target of the first `rel="next"` link of a `Link` header value (RFC 8288).
-fn next_link(header: &str) -> Option<&str> {
+pub(crate) fn next_link(header: &str) -> Option<&str> {
     header.split(',').find_map(|link| {
         let (target, params) = link.trim().strip_prefix('<')?.split_once('>')?;
         params
@@ -132,6 +132,9 @@ fn next_link(header: &str) -> Option<&str> {
 
 /// A page as a JSON object with a `manifests` array.
 fn listing(body: &[u8]) -> Option<Value> {
+    // Checked before the tree is built: a page of tiny entries costs a hundred times its size
+    // as a tree. One that fails is not a listing vouch reads.
+    vouch_sigstore::check_json(body, crate::lookup::MAX_MANIFEST_COST).ok()?;
     let value: Value = serde_json::from_slice(body).ok()?;
     value.get("manifests")?.as_array()?;
     Some(value)
