@@ -120,6 +120,19 @@ pub(crate) enum InputError {
         #[source]
         source: io::Error,
     },
+    /// Of several files written together, some are in place and one failed.
+    #[error(
+        "{} written, but {failed} was not ({untouched} more left as they were): the files \
+         no longer belong together; run the command again",
+        written.join(", ")
+    )]
+    PartlyWritten {
+        written: Vec<String>,
+        failed: String,
+        untouched: usize,
+        #[source]
+        source: Box<Self>,
+    },
     /// Signing failed, or the signature cannot be written in the encoding asked for.
     #[error("{path}")]
     Sign {
@@ -409,9 +422,11 @@ fn input_hints(err: &InputError) -> Vec<String> {
             ..
         } => vec!["check that --signature and FILE are not swapped".to_owned()],
         InputError::TooLarge {
-            role: Role::Key, ..
+            role: Role::Key,
+            what,
+            ..
         } => {
-            vec!["check that --key names the public key file".to_owned()]
+            vec![format!("check that --key names the {what} file")]
         }
         InputError::DigestNotApplicable { .. } => {
             vec!["leave out --digest for this key".to_owned()]
@@ -466,6 +481,10 @@ fn key_hints(path: &str, err: &vouch_keys::Error) -> Vec<String> {
         KeyFileKind::OtherPem { .. } => {
             "vouch reads PEM `PUBLIC KEY` blocks or DER SubjectPublicKeyInfo".to_owned()
         }
+        KeyFileKind::OpenPgp => "an OpenPGP key verifies OpenPGP signatures (gpg --verify), \
+                                 not these: ask the vendor for its PEM public key, which \
+                                 `openssl dgst -verify` and cosign read too"
+            .to_owned(),
         _ => return Vec::new(),
     };
     vec![hint]

@@ -1,8 +1,7 @@
 //! `vouch generate-key-pair`, `vouch import-key-pair` and `vouch public-key`.
 
 use std::ffi::OsString;
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write as _};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use vouch_keys::rand_core::UnwrapErr;
@@ -14,11 +13,7 @@ use crate::exit::Outcome;
 use crate::input;
 use crate::output::keys::{self as out, KeyPairReport};
 use crate::password::{self, Passwords};
-
-/// Mode of private key files (cosign's): owner read and write only.
-const PRIVATE_KEY_MODE: u32 = 0o600;
-/// Mode of public key files.
-const PUBLIC_KEY_MODE: u32 = 0o644;
+use crate::write::{self, PRIVATE_KEY_MODE, PUBLIC_MODE};
 /// What the prompt asks the password of, for a key being written (cosign's wording).
 const NEW_KEY_PURPOSE: &str = "private key";
 
@@ -46,7 +41,7 @@ pub(crate) fn generate(args: &GenerateKeyPairArgs) -> anyhow::Result<Outcome> {
         }
         KeyFormat::Pkcs8 => (key.to_pkcs8_pem(), "pkcs8"),
     };
-    write_pair(&key_path, &text, &pub_path, &key, args.force)?;
+    write_pair(&key_path, &text, &pub_path, &key)?;
     out::key_pair_written(
         &KeyPairReport::new(&key_path, format, &pub_path, &key.public_key()),
         args.output.format,
@@ -59,12 +54,16 @@ pub(crate) fn import(args: &ImportKeyPairArgs) -> anyhow::Result<Outcome> {
     let (key_path, pub_path) = pair_paths(&args.output_key_prefix);
     refuse_existing(&key_path, Role::NewPrivateKey, args.force)?;
     refuse_existing(&pub_path, Role::NewPublicKey, args.force)?;
+    // Whatever --force says: a prefix naming the input must not replace it.
+    for output in [&key_path, &pub_path] {
+        write::refuse_input_as_output(output, &[&args.key])?;
+    }
     let mut passwords = Passwords::new(&args.password);
     let key = password::read_private_key_with(&args.key, &mut passwords)?;
     let password = passwords.read(NEW_KEY_PURPOSE, true)?;
     let mut rng = os_rng();
     let text = Zeroizing::new(key.to_cosign_pem(&password, &mut rng)?);
-    write_pair(&key_path, &text, &pub_path, &key, args.force)?;
+    write_pair(&key_path, &text, &pub_path, &key)?;
     out::key_pair_written(
         &KeyPairReport::new(&key_path, "cosign", &pub_path, &key.public_key()),
         args.output.format,
@@ -76,19 +75,15 @@ pub(crate) fn import(args: &ImportKeyPairArgs) -> anyhow::Result<Outcome> {
 pub(crate) fn public_key(args: &PublicKeyArgs) -> anyhow::Result<Outcome> {
     if let Some(path) = &args.output_file {
         refuse_existing(path, Role::NewPublicKey, args.force)?;
+        // Whatever --force says: the public key must not replace the private key.
+        write::refuse_input_as_output(path, &[&args.key])?;
     }
     let key = password::read_private_key(&args.key, &args.password)?;
     let public = key.public_key();
     let pem = public.to_pem();
     match &args.output_file {
         Some(path) => {
-            write_file(
-                path,
-                pem.as_bytes(),
-                PUBLIC_KEY_MODE,
-                Role::NewPublicKey,
-                args.force,
-            )?;
+            write::stage(path, pem.as_bytes(), Role::NewPublicKey, PUBLIC_MODE)?.commit()?;
             out::public_key_written(path, &public);
         }
         None => out::public_key_pem(&pem)?,
@@ -118,73 +113,21 @@ fn refuse_existing(path: &Path, role: Role, force: bool) -> Result<(), InputErro
     Ok(())
 }
 
-/// Writes the private key, then the public key; if the public key cannot be written, the
-/// private key just written is removed again, so a failure leaves no half pair.
+/// Writes the private and the public key in full beside their targets, then puts both in
+/// place: a failure while writing (a full disk) leaves the old pair, if any, as it was.
 fn write_pair(
     key_path: &Path,
     key_text: &str,
     pub_path: &Path,
     key: &PrivateKey,
-    force: bool,
 ) -> Result<(), InputError> {
-    write_file(
+    let private = write::stage(
         key_path,
         key_text.as_bytes(),
-        PRIVATE_KEY_MODE,
         Role::NewPrivateKey,
-        force,
+        PRIVATE_KEY_MODE,
     )?;
     let public = key.public_key().to_pem();
-    if let Err(err) = write_file(
-        pub_path,
-        public.as_bytes(),
-        PUBLIC_KEY_MODE,
-        Role::NewPublicKey,
-        force,
-    ) {
-        let _ignored = fs::remove_file(key_path);
-        return Err(err);
-    }
-    Ok(())
-}
-
-/// Creates `path` with `mode` (on Unix) and writes `contents`. With `force`, an existing file
-/// is removed first, so the new file gets `mode` rather than keeping the old file's.
-fn write_file(
-    path: &Path,
-    contents: &[u8],
-    mode: u32,
-    role: Role,
-    force: bool,
-) -> Result<(), InputError> {
-    let write_error = |source| InputError::Write {
-        path: input::display(path),
-        role,
-        source,
-    };
-    if force {
-        match fs::remove_file(path) {
-            Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(write_error(err)),
-            _ => {}
-        }
-    }
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
-    #[cfg(not(unix))]
-    let _ = mode;
-    let mut file = options.open(path).map_err(|err| {
-        if err.kind() == io::ErrorKind::AlreadyExists {
-            InputError::Exists {
-                path: input::display(path),
-                role,
-            }
-        } else {
-            write_error(err)
-        }
-    })?;
-    file.write_all(contents)
-        .and_then(|()| file.sync_all())
-        .map_err(write_error)
+    let public = write::stage(pub_path, public.as_bytes(), Role::NewPublicKey, PUBLIC_MODE)?;
+    write::commit_all(vec![private, public])
 }

@@ -22,6 +22,7 @@ mod verify_blob;
 mod verify_bundle;
 mod verify_dir;
 mod verify_image;
+mod write;
 
 use std::process::ExitCode;
 

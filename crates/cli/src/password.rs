@@ -54,48 +54,82 @@ impl<'a> Passwords<'a> {
         Self { args, stdin: None }
     }
 
+    /// Where the password comes from: the one list of sources, in order (module docs).
+    fn source_kind(&self) -> Source<'a> {
+        if let Some(path) = &self.args.password_file {
+            return Source::File(path);
+        }
+        for name in [VOUCH_PASSWORD, COSIGN_PASSWORD] {
+            if env_password(name).is_some() {
+                return Source::Variable(name);
+            }
+        }
+        if io::stdin().is_terminal() {
+            Source::Terminal
+        } else {
+            Source::Stdin
+        }
+    }
+
     /// A password for `purpose` (as in "Enter password for `purpose`: "); `confirm` asks twice
-    /// on a terminal (when creating a key).
+    /// on a terminal (when creating a key). A new key's password read from standard input must
+    /// not be empty: an empty standard input is a script that forgot the password, not one
+    /// that asked for none (an empty variable or file asks for none explicitly).
     pub(crate) fn read(
         &mut self,
         purpose: &str,
         confirm: bool,
     ) -> Result<Zeroizing<Vec<u8>>, InputError> {
-        if let Some(path) = &self.args.password_file {
-            return read_password_file(path);
-        }
-        for name in [VOUCH_PASSWORD, COSIGN_PASSWORD] {
-            if let Some(value) = env_password(name) {
-                return Ok(value);
+        match self.source_kind() {
+            Source::File(path) => read_password_file(path),
+            Source::Variable(name) => env_password(name).ok_or_else(|| InputError::Usage {
+                message: format!("{name} changed while vouch ran"),
+            }),
+            Source::Terminal => prompt(purpose, confirm),
+            Source::Stdin => {
+                let password = match &self.stdin {
+                    Some(password) => password.clone(),
+                    None => {
+                        let password = read_all_stdin()?;
+                        self.stdin = Some(password.clone());
+                        password
+                    }
+                };
+                if confirm && password.is_empty() {
+                    return Err(InputError::Usage {
+                        message: format!(
+                            "no password for the new {purpose}: standard input is not a terminal \
+                             and gave nothing. Set COSIGN_PASSWORD or VOUCH_PASSWORD, or pass \
+                             --password-file; to write the key without a password, say so \
+                             explicitly with an empty variable (COSIGN_PASSWORD=) or an empty file"
+                        ),
+                    });
+                }
+                Ok(password)
             }
         }
-        if io::stdin().is_terminal() {
-            return prompt(purpose, confirm);
-        }
-        if let Some(password) = &self.stdin {
-            return Ok(password.clone());
-        }
-        let password = read_all_stdin()?;
-        self.stdin = Some(password.clone());
-        Ok(password)
     }
 
     /// Where [`Passwords::read`] takes the password from, for hints.
     fn source(&self) -> String {
-        if let Some(path) = &self.args.password_file {
-            return format!("--password-file {}", input::display(path));
-        }
-        for name in [VOUCH_PASSWORD, COSIGN_PASSWORD] {
-            if env_password(name).is_some() {
-                return name.to_owned();
+        match self.source_kind() {
+            Source::File(path) => format!("--password-file {}", input::display(path)),
+            Source::Variable(name) => name.to_owned(),
+            Source::Terminal => "the terminal".to_owned(),
+            Source::Stdin => {
+                "standard input (all of it, a trailing newline included, as cosign reads it)"
+                    .to_owned()
             }
         }
-        if io::stdin().is_terminal() {
-            "the terminal".to_owned()
-        } else {
-            "standard input (all of it, a trailing newline included, as cosign reads it)".to_owned()
-        }
     }
+}
+
+/// The sources of a password, in the order they are tried.
+enum Source<'a> {
+    File(&'a Path),
+    Variable(&'static str),
+    Terminal,
+    Stdin,
 }
 
 /// A password for `purpose`, from the first source present (see the module documentation).

@@ -2,9 +2,9 @@
 //! signatures; and what `sign-dir` shares with it (reading the key, signing a file, writing
 //! files atomically).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, IsTerminal as _, Read, Write as _};
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::io::{self, IsTerminal as _, Read};
+use std::path::Path;
 
 use vouch_blob::{DigestAlgorithm, SignatureEncoding, SignedBlob};
 use vouch_keys::{Algorithm, PrivateKey, Zeroizing};
@@ -16,6 +16,7 @@ use crate::input;
 use crate::output;
 use crate::password;
 use crate::verify::{Data, Progress};
+use crate::write::{self, PUBLIC_MODE};
 
 /// Private key files are small; this catches a data file passed as `--key`.
 const MAX_KEY_LEN: u64 = 1 << 20;
@@ -39,11 +40,12 @@ pub(crate) fn run(args: &SignBlobArgs) -> anyhow::Result<Outcome> {
     let key = password::read_private_key(&args.key, &args.password)?;
     input::check_digest_applies(&key.public_key(), digest)?;
     let digest = digest.unwrap_or_default();
-    let encoding = encoding(
-        args.signature_format,
-        args.output_signature.as_deref(),
-        &key,
-    );
+    // `-` and `/dev/stdout` mean standard output, as if no file were named.
+    let output_signature = args
+        .output_signature
+        .as_deref()
+        .filter(|path| !is_stdout(path));
+    let encoding = encoding(args.signature_format, output_signature, &key);
     if encoding == SignatureEncoding::Der && !is_ecdsa(key.algorithm()) {
         // Before reading a possibly large input.
         return Err(InputError::Sign {
@@ -55,10 +57,13 @@ pub(crate) fn run(args: &SignBlobArgs) -> anyhow::Result<Outcome> {
         }
         .into());
     }
-    for output in [&args.output_signature, &args.bundle].into_iter().flatten() {
-        refuse_overwriting_inputs(output, &[&args.key, &args.file])?;
+    for output in [output_signature, args.bundle.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        write::refuse_input_as_output(output, &[&args.key, &args.file])?;
     }
-    if let (Some(signature), Some(bundle)) = (&args.output_signature, &args.bundle)
+    if let (Some(signature), Some(bundle)) = (output_signature, args.bundle.as_deref())
         && signature == bundle
     {
         return Err(InputError::Usage {
@@ -74,8 +79,8 @@ pub(crate) fn run(args: &SignBlobArgs) -> anyhow::Result<Outcome> {
     })?;
     // Both files are complete on disk before either is put in place.
     let mut staged = Vec::new();
-    if let Some(out) = &args.output_signature {
-        staged.push(Staged::write(out, &signature, Role::Signature)?);
+    if let Some(out) = output_signature {
+        staged.push(write::stage(out, &signature, Role::Signature, PUBLIC_MODE)?);
     }
     if let Some(out) = &args.bundle {
         let bundle = vouch_sigstore::key_bundle_v03(
@@ -83,21 +88,28 @@ pub(crate) fn run(args: &SignBlobArgs) -> anyhow::Result<Outcome> {
             signed.digest(),
             signed.signature(),
         );
-        staged.push(Staged::write(out, bundle.as_bytes(), Role::Bundle)?);
+        staged.push(write::stage(
+            out,
+            bundle.as_bytes(),
+            Role::Bundle,
+            PUBLIC_MODE,
+        )?);
     }
-    for file in staged {
-        file.commit()?;
-    }
-    if let Some(out) = &args.output_signature {
+    write::commit_all(staged)?;
+    if let Some(out) = output_signature {
         output::wrote_signature(out, encoding, signature.len());
     }
     if let Some(out) = &args.bundle {
         output::wrote_bundle(out);
     }
-    if args.output_signature.is_none() && args.bundle.is_none() {
+    if output_signature.is_none() && (args.bundle.is_none() || args.output_signature.is_some()) {
         output::signature(&signature, encoding)?;
     }
     Ok(Outcome::Verified)
+}
+
+fn is_stdout(path: &Path) -> bool {
+    path == Path::new("-") || path == Path::new("/dev/stdout")
 }
 
 /// The encoding to write: `--signature-format`, else binary for an `X.sig.bin` file (DER for
@@ -121,25 +133,6 @@ fn encoding(
 
 fn is_ecdsa(algorithm: Algorithm) -> bool {
     matches!(algorithm, Algorithm::EcdsaP256 | Algorithm::EcdsaP384)
-}
-
-/// An output must not replace the key or the file being signed.
-fn refuse_overwriting_inputs(output: &Path, inputs: &[&Path]) -> Result<(), InputError> {
-    let Ok(output_path) = fs::canonicalize(output) else {
-        return Ok(()); // does not exist yet
-    };
-    for input in inputs {
-        if fs::canonicalize(input).is_ok_and(|path| path == output_path) {
-            return Err(InputError::Usage {
-                message: format!(
-                    "{} is also an input: writing to it would replace {}",
-                    input::display(output),
-                    input::display(input)
-                ),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Whether an encrypted `--key` would take its password from standard input, which `-` (the
@@ -218,115 +211,4 @@ fn open_data(path: &Path) -> Result<File, InputError> {
         role: Role::SignData,
         source,
     })
-}
-
-/// An output file written in full under a temporary name next to its target (hidden, so that
-/// `verify-dir` never sees it), then renamed into place by [`Staged::commit`]: readers see the
-/// old file or the new one, never a part. Removed if dropped before the commit.
-#[derive(Debug)]
-pub(crate) struct Staged {
-    temp: PathBuf,
-    target: PathBuf,
-    role: Role,
-    committed: bool,
-}
-
-impl Staged {
-    /// Writes `bytes` to a new temporary file next to `target`, flushed to disk.
-    pub(crate) fn write(target: &Path, bytes: &[u8], role: Role) -> Result<Self, InputError> {
-        let write_error = |source| InputError::Write {
-            path: input::display(target),
-            role,
-            source,
-        };
-        let name = target
-            .file_name()
-            .ok_or_else(|| write_error(io::Error::other("not a file name")))?;
-        let dir = target
-            .parent()
-            .filter(|dir| !dir.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut attempt = 0_u32;
-        let (temp, mut file) = loop {
-            let temp = dir.join(format!(
-                ".{}.{}-{attempt}.tmp",
-                name.to_string_lossy(),
-                std::process::id()
-            ));
-            match OpenOptions::new().write(true).create_new(true).open(&temp) {
-                Ok(file) => break (temp, file),
-                Err(err) if err.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => {
-                    attempt += 1;
-                }
-                Err(err) => return Err(write_error(err)),
-            }
-        };
-        let staged = Self {
-            temp,
-            target: target.to_owned(),
-            role,
-            committed: false,
-        };
-        // On error, dropping `staged` removes the temporary file.
-        file.write_all(bytes)
-            .and_then(|()| file.sync_all())
-            .map_err(write_error)?;
-        Ok(staged)
-    }
-
-    /// Renames the temporary file to the target, replacing it if it exists.
-    pub(crate) fn commit(mut self) -> Result<(), InputError> {
-        fs::rename(&self.temp, &self.target).map_err(|source| InputError::Write {
-            path: input::display(&self.target),
-            role: self.role,
-            source,
-        })?;
-        self.committed = true;
-        Ok(())
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        if !self.committed {
-            // Best effort: the temporary file is hidden, and its name says what it was.
-            let _ignored = fs::remove_file(&self.temp);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn staged_file_appears_only_on_commit_and_leaves_nothing_when_dropped() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("a.sig.bin");
-        let staged = Staged::write(&target, b"one", Role::Signature).unwrap();
-        assert!(!target.exists());
-        staged.commit().unwrap();
-        assert_eq!(fs::read(&target).unwrap(), b"one");
-
-        let staged = Staged::write(&target, b"two", Role::Signature).unwrap();
-        drop(staged);
-        assert_eq!(fs::read(&target).unwrap(), b"one");
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["a.sig.bin"]);
-    }
-
-    #[test]
-    fn staged_write_into_a_missing_folder_names_the_target() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("missing/a.sig");
-        let err = Staged::write(&target, b"x", Role::Signature).unwrap_err();
-        assert!(
-            err.to_string()
-                .ends_with("a.sig: cannot write the signature file"),
-            "{err}"
-        );
-    }
 }

@@ -19,8 +19,9 @@ use crate::exit::{self, Outcome};
 use crate::folder::{self, MissingData, Name, Plan};
 use crate::input;
 use crate::output;
-use crate::sign_blob::{self, Staged};
+use crate::sign_blob;
 use crate::verify::{Data, Progress};
+use crate::write::{self, PUBLIC_MODE};
 
 /// One output line.
 #[derive(Debug)]
@@ -156,7 +157,13 @@ fn new_signature(data: &Path) -> (Name, PathBuf) {
 fn sign_one(key: &PrivateKey, digest: DigestAlgorithm, task: &Task) -> anyhow::Result<()> {
     let signed = sign_blob::sign_data(key, Data::File(&task.data.1), digest, Progress::Never)?;
     let signature_path = &task.signature.1;
-    Staged::write(signature_path, signed.signature(), Role::Signature)?.commit()?;
+    write::stage(
+        signature_path,
+        signed.signature(),
+        Role::Signature,
+        PUBLIC_MODE,
+    )?
+    .commit()?;
     Ok(())
 }
 

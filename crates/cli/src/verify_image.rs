@@ -246,6 +246,7 @@ pub(crate) fn signature_repository(given: Option<&str>) -> anyhow::Result<Option
 pub(crate) fn registry_client(args: &RegistryArgs) -> anyhow::Result<RegistryClient> {
     let mut options = RegistryOptions::from_env()
         .allow_http(args.allow_http_registry)
+        .deadline(Some(args.timeout))
         .user_agent(concat!("vouch/", env!("CARGO_PKG_VERSION")));
     if !args.registry_cacert.is_empty() {
         let mut pems = Vec::new();

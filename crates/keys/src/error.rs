@@ -28,6 +28,19 @@ pub enum Error {
         /// The block's label.
         label: String,
     },
+    /// A PEM block has more RFC 1421 header lines (`Proc-Type: …`) than any key file holds.
+    #[error(
+        "PEM block `{label}` has {found} header lines (`Name: value`), more than the {max} a key \
+         file ever holds; openssl refuses such a block too"
+    )]
+    PemHeaders {
+        /// The block's label.
+        label: String,
+        /// Header lines found.
+        found: usize,
+        /// The most accepted.
+        max: usize,
+    },
     /// A `PUBLIC KEY` structure is not valid DER `SubjectPublicKeyInfo`.
     #[error("malformed SubjectPublicKeyInfo: {detail}")]
     MalformedSpki {

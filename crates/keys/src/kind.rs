@@ -17,6 +17,9 @@ pub enum KeyFileKind {
     },
     /// An OpenSSH public key line (`ssh-ed25519 AAAA…`).
     SshPublicKey,
+    /// An OpenPGP key, armored (`-----BEGIN PGP PUBLIC KEY BLOCK-----`, as `gpg --armor
+    /// --export` writes it).
+    OpenPgp,
     /// A PEM block with a label that is not a key.
     OtherPem {
         /// The label found.
@@ -30,7 +33,16 @@ impl fmt::Display for KeyFileKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Certificate => f.write_str("an X.509 certificate"),
-            Self::PrivateKey { format } => write!(f, "a {format} private key"),
+            Self::PrivateKey { format } => {
+                // "an OpenSSH", "an encrypted PKCS#8", "a PKCS#1 RSA" private key.
+                let article = if format.starts_with(['O', 'e', 'E', 'A', 'I', 'U']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                write!(f, "{article} {format} private key")
+            }
+            Self::OpenPgp => f.write_str("an OpenPGP key"),
             Self::SshPublicKey => f.write_str("an OpenSSH public key"),
             Self::OtherPem { label } => write!(f, "a PEM block labelled `{label}`"),
             Self::Empty => f.write_str("an empty file"),
@@ -50,6 +62,7 @@ pub(crate) fn from_pem_label(label: &str) -> KeyFileKind {
         "RSA PRIVATE KEY" => "PKCS#1 RSA",
         "ENCRYPTED SIGSTORE PRIVATE KEY" | "ENCRYPTED COSIGN PRIVATE KEY" => "cosign encrypted",
         "OPENSSH PRIVATE KEY" => "OpenSSH",
+        other if other.starts_with("PGP ") => return KeyFileKind::OpenPgp,
         other => {
             return KeyFileKind::OtherPem {
                 label: other.to_owned(),

@@ -62,16 +62,35 @@ pub fn pem_blocks(input: &[u8]) -> Result<Vec<PemBlock>, Error> {
         let Some(body_len) = body_start.find(&end_marker) else {
             break;
         };
+        // OpenPGP armor looks like PEM but is not (headers, a `=` checksum line): its body is
+        // never a key vouch reads, so it is not decoded, only named.
+        let body = if label.starts_with("PGP ") {
+            Vec::new()
+        } else {
+            decode_body(label, &body_start[..body_len])?
+        };
         blocks.push(PemBlock {
             label: label.to_owned(),
-            body: decode_body(label, &body_start[..body_len])?,
+            body,
         });
         rest = &body_start[body_len + end_marker.len()..];
     }
     Ok(blocks)
 }
 
+/// RFC 1421 header lines a block may have. Encrypted legacy keys have two (`Proc-Type`,
+/// `DEK-Info`); thousands are an attempt to make parsing slow or to hide data.
+const MAX_HEADERS: usize = 16;
+
 fn decode_body(label: &str, body: &str) -> Result<Vec<u8>, Error> {
+    let found = body.lines().filter(|line| line.contains(':')).count();
+    if found > MAX_HEADERS {
+        return Err(Error::PemHeaders {
+            label: label.to_owned(),
+            found,
+            max: MAX_HEADERS,
+        });
+    }
     // RFC 1421 headers (`Proc-Type: …`) precede a blank line; no base64 line contains ':'.
     let base64: zeroize::Zeroizing<String> = zeroize::Zeroizing::new(
         body.lines()
@@ -103,6 +122,27 @@ mod tests {
     fn skips_rfc1421_headers() {
         let input = b"-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAEC\n-----END EC PRIVATE KEY-----\n";
         assert_eq!(pem_blocks(input).unwrap()[0].contents(), &[0, 1, 2]);
+    }
+
+    #[test]
+    fn thousands_of_headers_are_refused() {
+        let mut input = b"-----BEGIN PUBLIC KEY-----\n".to_vec();
+        for i in 0..10_000 {
+            input.extend_from_slice(format!("X-Header-{i}: v\n").as_bytes());
+        }
+        input.extend_from_slice(b"\nAAEC\n-----END PUBLIC KEY-----\n");
+        let err = pem_blocks(&input).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::PemHeaders {
+                    found: 10_000,
+                    max: 16,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]

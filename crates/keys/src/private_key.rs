@@ -652,9 +652,9 @@ impl PrivateKey {
         let pkcs5::EncryptionScheme::Pbes2(params) = &info.encryption_algorithm else {
             return Err(Error::UnsupportedPrivateKey {
                 what: format!(
-                    "{FORMAT_ENCRYPTED_PKCS8} key encrypted with PBES1 ({}); re-encrypt it with \
+                    "{FORMAT_ENCRYPTED_PKCS8} key encrypted with {}; re-encrypt it with \
                      `openssl pkcs8 -topk8 -v2 aes-256-cbc`",
-                    info.encryption_algorithm.oid()
+                    encryption_name(info.encryption_algorithm.oid())
                 ),
             });
         };
@@ -801,6 +801,10 @@ fn encryption_name(oid: ObjectIdentifier) -> String {
         "1.2.840.113549.3.7" => "DES-EDE3-CBC",
         "1.3.14.3.2.7" => "DES-CBC",
         "1.2.840.113549.2.7" => "HMAC-SHA-1",
+        "1.2.840.113549.1.5.3" => "PBES1 pbeWithMD5AndDES-CBC",
+        "1.2.840.113549.1.5.6" => "PBES1 pbeWithMD5AndRC2-CBC",
+        "1.2.840.113549.1.5.10" => "PBES1 pbeWithSHA1AndDES-CBC",
+        "1.2.840.113549.1.5.11" => "PBES1 pbeWithSHA1AndRC2-CBC",
         _ => return format!("OID {oid}"),
     };
     format!("{name} (OID {oid})")

@@ -43,8 +43,8 @@ pub use registry::fuzzing;
 #[cfg(feature = "registry")]
 pub use registry::{
     AttachOutcome, Attached, Credentials, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES,
-    DEFAULT_RETRY_BACKOFF, DEFAULT_TIMEOUT, FetchStatus, FetchedBody, LookupFailure, PutManifest,
-    RegistryClient, RegistryError, RegistryErrorKind, RegistryOptions,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_BACKOFF, DEFAULT_TIMEOUT, FetchStatus, FetchedBody,
+    LookupFailure, PutManifest, RegistryClient, RegistryError, RegistryErrorKind, RegistryOptions,
 };
 pub use verify::{
     COSIGN_SIGN_PREDICATE_TYPE, ImagePolicy, ImageVerifyError, Rejection, RejectionCategory,

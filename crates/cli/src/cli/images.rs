@@ -222,4 +222,55 @@ pub(crate) struct RegistryArgs {
     /// KEY`, unencrypted).
     #[arg(long, value_name = "FILE", requires = "registry_client_cert")]
     pub(crate) registry_client_key: Option<PathBuf>,
+
+    /// Time allowed for the whole run's registry requests, as cosign's --timeout: `3m0s`,
+    /// `90s`, `1m30s`, or seconds. No request starts and no retry waits past it.
+    #[arg(long, value_name = "DURATION", default_value = "3m0s", value_parser = parse_timeout)]
+    pub(crate) timeout: std::time::Duration,
+}
+
+/// A Go duration as cosign takes it (`3m0s`, `90s`, `1h`), or a whole number of seconds.
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let parsed = match text.parse::<u64>() {
+        Ok(seconds) => Ok(std::time::Duration::from_secs(seconds)),
+        Err(_) => text
+            .parse::<jiff::SignedDuration>()
+            .map_err(|_| {
+                format!("expected a duration such as 3m0s, 90s or 1m30s (cosign's spelling), or seconds; found `{text}`")
+            })
+            .and_then(|d| {
+                std::time::Duration::try_from(d).map_err(|_| format!("`{text}` is negative"))
+            }),
+    }?;
+    if parsed.is_zero() {
+        return Err("a zero timeout would refuse every request; give a positive duration".into());
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_timeout;
+    use std::time::Duration;
+
+    #[test]
+    fn timeouts_are_read_as_cosign_writes_them() {
+        for (text, seconds) in [
+            ("3m0s", 180),
+            ("90s", 90),
+            ("1m30s", 90),
+            ("2m", 120),
+            ("45", 45),
+        ] {
+            assert_eq!(
+                parse_timeout(text),
+                Ok(Duration::from_secs(seconds)),
+                "{text}"
+            );
+        }
+        assert_eq!(parse_timeout("1.5s"), Ok(Duration::from_millis(1500)));
+        for bad in ["0s", "0", "-1s", "soon", "3 minutes later"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -259,8 +259,9 @@ impl Inner {
         }
     }
 
-    /// The realm as a URL we may send credentials to: http(s), HTTP only where allowed, never
-    /// a link-local or metadata address (ggcr refuses those too).
+    /// The realm as a URL we may send credentials to: http(s), HTTP only where allowed and
+    /// only for a registry itself reached over HTTP, never a link-local or metadata address
+    /// (ggcr refuses those too).
     fn checked_realm(&self, registry: &str, realm: &str) -> Result<Url, RegistryError> {
         let refused = |kind, why: &str| {
             Err(RegistryError::new(
@@ -276,6 +277,15 @@ impl Inner {
         };
         match url.scheme() {
             "https" => {}
+            // Credentials may cross the network in clear text only where the registry itself
+            // is reached in clear text: an HTTPS registry never sends them to an HTTP realm.
+            "http" if !self.is_plain_http(registry) => {
+                return refused(
+                    RegistryErrorKind::InsecureRefused,
+                    "the registry is reached over HTTPS, and its credentials are never sent to a \
+                     token service over plain HTTP (a downgrade anyone on the path could read)",
+                );
+            }
             "http" if http_allowed(&url, self.allow_http) => {}
             "http" => {
                 return refused(

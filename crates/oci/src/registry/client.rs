@@ -36,6 +36,10 @@ pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) allow_http: bool,
     pub(crate) timeout: Duration,
+    /// One whole attempt at a request, body included.
+    pub(crate) request_timeout: Duration,
+    /// No request starts, and no retry waits, past this (`--timeout`).
+    pub(crate) deadline: Option<tokio::time::Instant>,
     pub(crate) max_retries: u32,
     pub(crate) retry_backoff: Duration,
     max_concurrency: usize,
@@ -157,6 +161,8 @@ impl RegistryClient {
             credential_files,
             credential_helper_path,
             timeout,
+            request_timeout,
+            deadline,
             max_retries,
             retry_backoff,
             max_concurrency,
@@ -164,6 +170,7 @@ impl RegistryClient {
             system_proxy,
             resolve,
         } = options;
+        let deadline = deadline.map(|d| tokio::time::Instant::now() + d);
         let mut builder = reqwest::Client::builder()
             .user_agent(user_agent)
             .redirect(reqwest::redirect::Policy::none())
@@ -228,6 +235,8 @@ impl RegistryClient {
                 http,
                 allow_http,
                 timeout,
+                request_timeout,
+                deadline,
                 max_retries,
                 retry_backoff,
                 max_concurrency: max_concurrency.max(1),
@@ -511,6 +520,11 @@ impl Inner {
             )
             .with_source(e)
         })
+    }
+
+    /// Whether `host` was reached over plain HTTP (it does not speak TLS).
+    pub(crate) fn is_plain_http(&self, host: &str) -> bool {
+        self.state().plain_http.contains(host)
     }
 
     pub(crate) fn remember_plain_http(&self, host: &str) {

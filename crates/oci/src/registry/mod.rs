@@ -37,8 +37,8 @@ mod transport;
 pub use client::{FetchStatus, FetchedBody, LookupFailure, RegistryClient};
 pub use error::{RegistryError, RegistryErrorKind};
 pub use options::{
-    Credentials, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BACKOFF,
-    DEFAULT_TIMEOUT, RegistryOptions,
+    Credentials, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_RETRY_BACKOFF, DEFAULT_TIMEOUT, RegistryOptions,
 };
 pub use push::PutManifest;
 pub use sign::{AttachOutcome, Attached};

@@ -10,6 +10,10 @@ use std::time::Duration;
 /// a body.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Default time allowed for one whole attempt at a request, body included. The largest body
+/// read is a 4 MiB manifest: at the slowest link worth waiting for, well under this.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Default number of retries after a 429, a 5xx or a connection failure.
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 
@@ -84,6 +88,8 @@ pub struct RegistryOptions {
     pub(crate) credential_files: Vec<PathBuf>,
     pub(crate) credential_helper_path: Option<OsString>,
     pub(crate) timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) deadline: Option<Duration>,
     pub(crate) max_retries: u32,
     pub(crate) retry_backoff: Duration,
     pub(crate) max_concurrency: usize,
@@ -102,6 +108,8 @@ impl fmt::Debug for RegistryOptions {
             .field("credential_files", &self.credential_files)
             .field("credential_helper_path", &self.credential_helper_path)
             .field("timeout", &self.timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("deadline", &self.deadline)
             .field("max_retries", &self.max_retries)
             .field("retry_backoff", &self.retry_backoff)
             .field("max_concurrency", &self.max_concurrency)
@@ -129,6 +137,8 @@ impl RegistryOptions {
             credential_files: Vec::new(),
             credential_helper_path: None,
             timeout: DEFAULT_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            deadline: None,
             max_retries: DEFAULT_MAX_RETRIES,
             retry_backoff: DEFAULT_RETRY_BACKOFF,
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
@@ -240,6 +250,25 @@ impl RegistryOptions {
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Time allowed for one whole attempt at a request, its body read to the end: a registry
+    /// that drips a body a byte at a time, never silent for [`Self::timeout`], is cut off here.
+    #[must_use]
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for everything the client does, from [`RegistryClient::new`] on (cosign's
+    /// `--timeout`): no request starts, and no retry waits, past it. `None` (the default): no
+    /// overall limit.
+    ///
+    /// [`RegistryClient::new`]: crate::RegistryClient::new
+    #[must_use]
+    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.deadline = deadline;
         self
     }
 

@@ -6,12 +6,13 @@ use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use std::fmt::Write as _;
+use std::time::Duration;
 use url::Url;
 
 use super::client::Inner;
 use super::endpoint::{http_allowed, is_forbidden_target, same_origin};
 use super::error::{RegistryError, RegistryErrorKind};
-use super::retry::{backoff, parse_retry_after};
+use super::retry::{MAX_RETRY_WAIT, backoff, parse_retry_after};
 
 /// Most redirects followed for one request (the same as Go's `net/http`).
 const MAX_REDIRECTS: usize = 10;
@@ -106,24 +107,112 @@ enum Failure {
 impl Inner {
     /// Sends `request`, retrying transient failures; any final status is returned, except
     /// 408, 429 and 5xx after the last retry, which are errors.
+    ///
+    /// Time is bounded twice: each attempt, body included, by the request timeout (a registry
+    /// dripping a body a byte at a time is never silent long enough for the read timeout), and
+    /// everything by the client's deadline (`--timeout`), which no attempt or retry wait
+    /// outlasts; the error then names the request.
     pub(crate) async fn send(&self, request: &Request) -> Result<Answer, RegistryError> {
         let mut retry = 0_u32;
         loop {
-            let (error, retry_after) = match self.attempt(request).await {
-                Ok(answer) if is_retryable(answer.status) => {
+            let limit = self.attempt_limit(request)?;
+            let attempt = tokio::time::timeout(limit.0, self.attempt(request)).await;
+            let (error, retry_after) = match attempt {
+                Err(_elapsed) => (self.timed_out(request, limit), None),
+                Ok(Ok(answer)) if is_retryable(answer.status) => {
                     let retry_after = answer.retry_after.as_deref().and_then(parse_retry_after);
                     (status_error(request, &answer, retry), retry_after)
                 }
-                Ok(answer) => return Ok(answer),
-                Err(Failure::Transient(error) | Failure::HandshakeReset(error)) => (error, None),
-                Err(Failure::Fatal(error) | Failure::NoTls(error)) => return Err(error),
+                Ok(Ok(answer)) => return Ok(answer),
+                Ok(Err(Failure::Transient(error) | Failure::HandshakeReset(error))) => {
+                    (error, None)
+                }
+                Ok(Err(Failure::Fatal(error) | Failure::NoTls(error))) => return Err(error),
             };
-            if retry >= self.max_retries {
+            if retry >= self.max_retries || limit.1 {
                 return Err(error);
             }
-            tokio::time::sleep(backoff(self.retry_backoff, retry, retry_after)).await;
+            if let Some(asked) = retry_after.filter(|asked| *asked > MAX_RETRY_WAIT) {
+                // A registry that asks for more than a minute will not answer this run: say
+                // so now instead of waiting in silence.
+                return Err(RegistryError::new(
+                    error.kind(),
+                    format!(
+                        "{error}; it asked to wait {} s (Retry-After), longer than vouch waits \
+                         ({} s): the registry is throttling, try again later",
+                        asked.as_secs(),
+                        MAX_RETRY_WAIT.as_secs()
+                    ),
+                ));
+            }
+            let wait = backoff(self.retry_backoff, retry, retry_after);
+            if let Some(deadline) = self.deadline
+                && tokio::time::Instant::now() + wait >= deadline
+            {
+                // Waiting would outlast --timeout: fail now, saying why, rather than sleep.
+                return Err(RegistryError::new(
+                    error.kind(),
+                    format!(
+                        "{error}; the next retry would wait {} s, past the --timeout deadline",
+                        wait.as_secs()
+                    ),
+                ));
+            }
+            tokio::time::sleep(wait).await;
             retry += 1;
         }
+    }
+
+    /// How long the next attempt may take, and whether that is the deadline's remainder
+    /// (then no retry follows). An error if the deadline has passed.
+    fn attempt_limit(&self, request: &Request) -> Result<(Duration, bool), RegistryError> {
+        let Some(deadline) = self.deadline else {
+            return Ok((self.request_timeout, false));
+        };
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return Err(RegistryError::new(
+                RegistryErrorKind::Timeout,
+                format!(
+                    "{} {} not sent: the --timeout deadline has passed; raise --timeout \
+                     (cosign's default, 3m, is vouch's too)",
+                    request.method,
+                    shown(&request.url)
+                ),
+            ));
+        }
+        Ok(if left < self.request_timeout {
+            (left, true)
+        } else {
+            (self.request_timeout, false)
+        })
+    }
+
+    fn timed_out(&self, request: &Request, (limit, deadline): (Duration, bool)) -> RegistryError {
+        let why = if deadline {
+            "the --timeout deadline was reached; raise --timeout if the registry is just slow"
+        } else {
+            "the registry answered too slowly or stalled (each request, its body included, \
+             gets this long)"
+        };
+        // The URL asked: plain HTTP where the attempt fell back to it.
+        let mut url = request.url.clone();
+        if request
+            .registry_host
+            .as_deref()
+            .is_some_and(|host| self.is_plain_http(host))
+        {
+            let _ignored = url.set_scheme("http");
+        }
+        RegistryError::new(
+            RegistryErrorKind::Timeout,
+            format!(
+                "{} {}: no complete answer within {} s: {why}",
+                request.method,
+                shown(&url),
+                limit.as_secs_f64().ceil()
+            ),
+        )
     }
 
     /// One attempt: the request and its redirects.
