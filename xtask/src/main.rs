@@ -6,12 +6,15 @@
 //! * `cargo xtask bench oci`: `vouch verify` over many images against one invocation per image,
 //!   on a local registry.
 //! * `cargo xtask tidy`: the workspace invariants of `docs/architecture.md`.
+//! * `cargo xtask man`: the man pages under `docs/man/`, from vouch's own `--help` definition
+//!   (a test in the CLI suite fails when they are stale).
 #![expect(clippy::print_stdout, reason = "xtask is a command-line program")]
 #![expect(clippy::print_stderr, reason = "xtask is a command-line program")]
 
 mod bench;
 mod bench_oci;
 mod fixtures;
+mod man;
 mod tidy;
 
 use std::path::PathBuf;
@@ -40,6 +43,8 @@ enum Command {
     },
     /// Check the workspace invariants (pure crates, no printing outside the CLI, provenance).
     Tidy,
+    /// Write the man pages under docs/man/ (one per command).
+    Man,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -54,6 +59,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Bench { which } => bench::run(&project_root(), &which),
         Command::Tidy => tidy::check(&project_root()),
+        Command::Man => man::write(&project_root()),
     }
 }
 

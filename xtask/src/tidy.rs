@@ -98,6 +98,7 @@ const PRINTING: [&str; 7] = [
 
 /// The one CLI module (with its submodules) that writes to stdout and stderr.
 const CLI_OUTPUT_MODULE: &str = "crates/cli/src/output";
+const CLI_COMMANDS_MODULE: &str = "crates/cli/src/commands";
 
 pub(crate) fn check(root: &Path) -> anyhow::Result<()> {
     let mut problems = source_problems(root)?;
@@ -135,6 +136,7 @@ pub(crate) fn source_problems(root: &Path) -> anyhow::Result<Vec<String>> {
         }
     }
     cli_printing_problems(root, &mut problems)?;
+    cli_layering_problems(root, &mut problems)?;
     ignored_test_problems(root, &mut problems)?;
     interop_provenance_problems(root, &mut problems)?;
     Ok(problems)
@@ -234,6 +236,38 @@ fn cli_printing_problems(root: &Path, problems: &mut Vec<String>) -> anyhow::Res
                         relative(root, &file)
                     ));
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The CLI's layers (docs/architecture.md): a command never imports another command (what two
+/// share lives in a module below both), and nothing below the commands imports one.
+fn cli_layering_problems(root: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
+    let src = root.join("crates/cli/src");
+    for file in rust_files(&src)? {
+        let path = relative(root, &file);
+        if is_test_file(&file) || path == "crates/cli/src/main.rs" {
+            continue;
+        }
+        let in_commands = path.starts_with(CLI_COMMANDS_MODULE);
+        if path == format!("{CLI_COMMANDS_MODULE}/mod.rs") {
+            continue;
+        }
+        let text = fs::read_to_string(&file)?;
+        for (number, line) in non_test_code_lines(&text) {
+            let reaches_commands = line.contains("crate::commands");
+            let reaches_sibling = in_commands && line.trim_start().starts_with("use super::");
+            if reaches_commands || reaches_sibling {
+                let rule = if in_commands {
+                    "a command imports another command: move what they share into a module \
+                     below both"
+                } else {
+                    "a module below the commands imports one: commands depend on it, not the \
+                     other way round"
+                };
+                problems.push(format!("{path}:{number}: {rule}"));
             }
         }
     }
@@ -454,6 +488,14 @@ mod tests {
         write("crates/newlib/src/lib.rs", "");
         write("crates/cli/src/verify.rs", "fn f() { eprintln!(\"x\"); }\n");
         write("crates/cli/src/output.rs", "fn f() { println!(\"x\"); }\n");
+        write(
+            "crates/cli/src/commands/sign.rs",
+            "use crate::commands::verify;\nuse super::verify::Data;\n",
+        );
+        write(
+            "crates/cli/src/output/rows.rs",
+            "use crate::commands::verify::Row;\n",
+        );
         fs::create_dir_all(scratch.join("testdata/interop/sometool")).unwrap();
         let problems = source_problems(&scratch).unwrap();
         fs::remove_dir_all(&scratch).unwrap();
@@ -467,6 +509,9 @@ mod tests {
             "crates/cli/src/verify.rs:1: `eprintln!` outside",
             "testdata/interop/sometool: interop vectors need a PROVENANCE.md",
             "testdata/interop/sometool: interop vectors need a SHA256SUMS",
+            "crates/cli/src/commands/sign.rs:1: a command imports another command",
+            "crates/cli/src/commands/sign.rs:2: a command imports another command",
+            "crates/cli/src/output/rows.rs:1: a module below the commands imports one",
         ] {
             assert!(
                 joined.contains(expected),
@@ -481,7 +526,7 @@ mod tests {
             !joined.contains("crates/cli/src/output.rs:"),
             "output.rs may print:\n{joined}"
         );
-        assert_eq!(problems.len(), 8, "{joined}");
+        assert_eq!(problems.len(), 11, "{joined}");
     }
 
     #[test]

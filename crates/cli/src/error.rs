@@ -26,6 +26,10 @@ pub(crate) enum Role {
     NewPrivateKey,
     /// A public key file being written.
     NewPublicKey,
+    /// `--output-file`.
+    Report,
+    /// `--registry-password-file`.
+    RegistryPassword,
 }
 
 impl fmt::Display for Role {
@@ -43,6 +47,8 @@ impl fmt::Display for Role {
             Self::NewPrivateKey => "the private key file",
             Self::NewPublicKey => "the public key file",
             Self::Dir => "the folder",
+            Self::Report => "the report file",
+            Self::RegistryPassword => "the registry password file",
         })
     }
 }

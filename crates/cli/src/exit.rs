@@ -1,5 +1,5 @@
 //! Exit codes: 0 verified, 1 not verified, 2 bad input or usage (clap exits 2 on its own);
-//! 3–8 bundle reasons; 10–12 image lookups.
+//! 3–8 bundle reasons; for images cosign's 10–12 and 13 for a lookup that failed.
 //!
 //! [`code`] is the one place an error becomes an exit code.
 
@@ -30,13 +30,37 @@ pub(crate) const TIMESTAMP_INVALID: u8 = 8;
 /// `sign-dir`: some files could not be signed; the others were.
 pub(crate) const NOT_SIGNED: u8 = 1;
 
-/// `verify`: no signature found for the image, in any place signatures live.
+/// Image commands: no signature found for the image, in any place signatures live (cosign's
+/// 10, "no signature").
 pub(crate) const NO_SIGNATURES: u8 = 10;
-/// `verify`: the registry could not be asked, or its answers could not be trusted
-/// (network, TLS, authentication, throttling, bytes not matching their digest).
-pub(crate) const LOOKUP_FAILED: u8 = 11;
-/// `verify`: the registry has no such image.
-pub(crate) const IMAGE_NOT_FOUND: u8 = 12;
+/// Image commands: the registry has no such image or tag (cosign's 11, "non-existent tag").
+pub(crate) const IMAGE_NOT_FOUND: u8 = 11;
+/// Image commands: signatures were found and none is valid for the key or identity, or those
+/// not valid include some that could not be checked (cosign's 12, "no matching signature").
+pub(crate) const NONE_VALID: u8 = 12;
+/// Image commands: the registry could not be asked, or its answers could not be trusted
+/// (network, TLS, authentication, throttling, bytes not matching their digest). Outside
+/// cosign's range, so that a cosign script never reads an outage as a verdict.
+pub(crate) const LOOKUP_FAILED: u8 = 13;
+
+/// Of two image outcomes, the one a run over several images exits with: a verdict about an
+/// image outranks failing to reach one, and a signature that does not verify (possible
+/// tampering) outranks everything.
+pub(crate) fn worst(a: u8, b: u8) -> u8 {
+    fn rank(code: u8) -> u8 {
+        match code {
+            VERIFIED => 0,
+            LOOKUP_FAILED => 1,
+            BAD_INPUT => 2,
+            IMAGE_NOT_FOUND => 3,
+            NO_SIGNATURES => 4,
+            NONE_VALID => 6,
+            // Anything else (a bundle reason, 1) is a failed verification too.
+            _ => 5,
+        }
+    }
+    if rank(b) > rank(a) { b } else { a }
+}
 
 /// What a command concluded, when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,8 +139,7 @@ fn image_code(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
             // Signatures were found: none valid, or some over vouch's limits and none of the
             // others valid. Both are "signatures found, none valid" (cosign's family), never
             // "unsigned"; the JSON `verdict` tells them apart.
-            ImageVerifyError::NoneValid { .. } | ImageVerifyError::Unchecked { .. } => NOT_VERIFIED,
-            _ => NOT_VERIFIED,
+            _ => NONE_VALID,
         });
     }
     if let Some(err) = cause.downcast_ref::<LookupFailure>() {
@@ -162,6 +185,24 @@ mod tests {
             source: io::Error::from(io::ErrorKind::NotFound),
         });
         assert_eq!(code(&err), BAD_INPUT);
+    }
+
+    #[test]
+    fn the_worst_image_outcome_wins_whatever_the_order() {
+        let codes = [
+            VERIFIED,
+            LOOKUP_FAILED,
+            BAD_INPUT,
+            IMAGE_NOT_FOUND,
+            NO_SIGNATURES,
+            NONE_VALID,
+        ];
+        for (i, &a) in codes.iter().enumerate() {
+            for &b in &codes[i..] {
+                assert_eq!(worst(a, b), b, "{a} then {b}");
+                assert_eq!(worst(b, a), b, "{b} then {a}");
+            }
+        }
     }
 
     #[test]

@@ -5,13 +5,15 @@ use std::io::Read as _;
 use std::path::Path;
 
 use vouch_blob::{DigestAlgorithm, Signature, SignatureEncoding};
-use vouch_keys::{Algorithm, PublicKey};
+use vouch_keys::{Algorithm, PublicKey, Zeroizing};
 
 use crate::error::{InputError, Role};
 use crate::escape;
 
 /// Key files are small; this catches a data file passed as `--key` before reading all of it.
-const MAX_KEY_LEN: u64 = 1 << 20;
+pub(crate) const MAX_KEY_LEN: u64 = 1 << 20;
+/// cosign's prefix for a key held in an environment variable: `--key env://NAME`.
+const ENV_KEY_PREFIX: &str = "env://";
 /// Signatures are at most a few kilobytes (base64 of RSA-4096 is under 700 bytes).
 const MAX_SIGNATURE_LEN: u64 = 64 << 10;
 
@@ -30,7 +32,7 @@ pub(crate) fn exact(path: &Path) -> String {
 
 /// Reads and parses `--key`.
 pub(crate) fn read_key(path: &Path) -> Result<PublicKey, InputError> {
-    let bytes = read_small(path, Role::Key, MAX_KEY_LEN, "public key")?;
+    let bytes = read_key_bytes(path, "public key")?;
     PublicKey::from_bytes(&bytes).map_err(|source| InputError::Key {
         path: display(path),
         source,
@@ -78,6 +80,34 @@ pub(crate) fn open_data(path: &Path) -> Result<File, InputError> {
     })
 }
 
+/// The bytes of `--key`: a file (at most [`MAX_KEY_LEN`]), or with cosign's `env://NAME` the
+/// contents of environment variable NAME, so that CI secrets need not touch the disk.
+pub(crate) fn read_key_bytes(
+    path: &Path,
+    what: &'static str,
+) -> Result<Zeroizing<Vec<u8>>, InputError> {
+    let Some(name) = path.to_str().and_then(|p| p.strip_prefix(ENV_KEY_PREFIX)) else {
+        return read_secret(path, Role::Key, MAX_KEY_LEN, what);
+    };
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the CLI reads the environment: the variable --key env://NAME names"
+    )]
+    let value = std::env::var_os(name);
+    match value {
+        Some(value) if !value.is_empty() => Ok(Zeroizing::new(value.into_encoded_bytes())),
+        _ => Err(InputError::Usage {
+            message: format!(
+                "--key {}: the environment variable {} is not set or is empty (expected the \
+                 {what} in PEM, as cosign's env:// reads it)",
+                display(path),
+                escape::text(name)
+            ),
+        }),
+    }
+}
+
+/// Reads a small file that is not secret (a signature, a certificate).
 pub(crate) fn read_small(
     path: &Path,
     role: Role,
@@ -98,6 +128,64 @@ pub(crate) fn read_small(
         return Err(InputError::TooLarge {
             path: display(path),
             role,
+            max,
+            what,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Reads a file holding a secret into a zeroized buffer sized up front (no reallocation leaves
+/// copies behind).
+pub(crate) fn read_secret(
+    path: &Path,
+    role: Role,
+    max: u64,
+    what: &'static str,
+) -> Result<Zeroizing<Vec<u8>>, InputError> {
+    let read_error = |source| InputError::Read {
+        path: display(path),
+        role,
+        source,
+    };
+    let file = File::open(path).map_err(read_error)?;
+    let len = file.metadata().map_or(0, |m| m.len()).min(max + 1);
+    let mut bytes = Zeroizing::new(Vec::with_capacity(
+        usize::try_from(len).unwrap_or_default() + 1,
+    ));
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if u64::try_from(bytes.len()).map_or(true, |len| len > max) {
+        return Err(InputError::TooLarge {
+            path: display(path),
+            role,
+            max,
+            what,
+        });
+    }
+    Ok(bytes)
+}
+
+/// All of standard input, for a secret (`--registry-password-stdin`), at most `max` bytes.
+pub(crate) fn read_secret_stdin(
+    max: u64,
+    what: &'static str,
+) -> Result<Zeroizing<Vec<u8>>, InputError> {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(256));
+    std::io::stdin()
+        .lock()
+        .take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| InputError::Read {
+            path: "standard input".to_owned(),
+            role: Role::RegistryPassword,
+            source,
+        })?;
+    if u64::try_from(bytes.len()).map_or(true, |len| len > max) {
+        return Err(InputError::TooLarge {
+            path: "standard input".to_owned(),
+            role: Role::RegistryPassword,
             max,
             what,
         });

@@ -1,40 +1,59 @@
 //! `vouch`: verify detached signatures over files, Sigstore bundles, and container image
 //! signatures in OCI registries.
 //!
-//! See `docs/cli.md` for the commands, their output and exit codes.
+//! See `docs/cli.md` for the commands, their output and exit codes, and
+//! `docs/architecture.md` for how the modules below are layered.
 
-mod cli;
+// Top: the command line and the commands.
+mod args;
+mod commands;
+// Shared by several commands.
+mod data;
+mod folder;
+mod input;
+mod password;
+mod registry_flags;
+mod signer;
+mod signing;
+mod write;
+// The only writer to the terminal.
+mod output;
+// Bottom: errors, their hints and exit codes, and escaping.
 mod error;
 mod escape;
 mod exit;
-mod folder;
-mod image_lookup;
-mod input;
-mod keys_cmd;
-mod output;
-mod password;
-mod sign_blob;
-mod sign_dir;
-mod sign_image;
-mod signer;
-mod verify;
-mod verify_blob;
-mod verify_bundle;
-mod verify_dir;
-mod verify_image;
-mod write;
 
 use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use crate::cli::{Cli, Command};
-use crate::exit::Outcome;
+use crate::args::Cli;
+use crate::error::Role;
 
 fn main() -> ExitCode {
     // clap prints usage errors itself and exits 2 (0 for --help and --version).
     let cli = Cli::parse();
-    match run(&cli) {
+    output::configure(&cli.global);
+    output::trace::init(cli.global.verbose);
+    let report_file = cli.command.output().and_then(|o| o.output_file.as_deref());
+    if report_file.is_some() {
+        output::capture_report();
+    }
+    let mut result = match refused(&cli.command) {
+        Some(err) => Err(err),
+        None => commands::run(&cli.command),
+    };
+    if let Some(path) = report_file {
+        // Whatever the verdict, the report is the record of it; nothing printed, no file.
+        if let Some(report) = output::take_report() {
+            let written = write::stage(path, &report, Role::Report, write::PUBLIC_MODE)
+                .and_then(write::Pending::commit);
+            if let Err(err) = written {
+                result = Err(err.into());
+            }
+        }
+    }
+    match result {
         Ok(outcome) => outcome.into(),
         Err(err) => {
             output::error(&err, &error::hints(&err));
@@ -43,18 +62,18 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &Cli) -> anyhow::Result<Outcome> {
-    match &cli.command {
-        Command::VerifyBlob(args) => verify_blob::run(args),
-        Command::VerifyDir(args) => verify_dir::run(args),
-        Command::Verify(args) => verify_image::run(args),
-        Command::Triangulate(args) => image_lookup::triangulate(args),
-        Command::Tree(args) => image_lookup::tree(args),
-        Command::SignBlob(args) => sign_blob::run(args),
-        Command::SignDir(args) => sign_dir::run(args),
-        Command::Sign(args) => sign_image::run(args),
-        Command::GenerateKeyPair(args) => keys_cmd::generate(args),
-        Command::ImportKeyPair(args) => keys_cmd::import(args),
-        Command::PublicKey(args) => keys_cmd::public_key(args),
-    }
+/// A cosign flag vouch does not implement, or `--tlog-upload` (true) it cannot honour: refused
+/// before anything is read or sent, never ignored.
+fn refused(command: &args::Command) -> Option<anyhow::Error> {
+    let message = command
+        .cosign_only()
+        .and_then(args::CosignOnly::refusal)
+        .or_else(|| {
+            (command.tlog_upload() == Some(true)).then(|| {
+                "--tlog-upload: vouch makes no transparency-log entry (no Rekor upload); pass \
+                 --tlog-upload=false, as scripts signing with a private key do, or leave it out"
+                    .to_owned()
+            })
+        })?;
+    Some(error::InputError::Usage { message }.into())
 }

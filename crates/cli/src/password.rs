@@ -11,20 +11,17 @@
 //!
 //! Passwords live in [`Zeroizing`] buffers and are never printed.
 
-use std::fs::File;
 use std::io::{self, IsTerminal as _, Read as _};
 use std::path::Path;
 
 use vouch_keys::{PrivateKey, Zeroizing};
 
-use crate::cli::PasswordArgs;
+use crate::args::PasswordArgs;
 use crate::error::{InputError, Role};
 use crate::{input, output};
 
 /// Passwords are short; a larger file or input is a mistake (a key or data file).
 const MAX_PASSWORD_LEN: u64 = 64 << 10;
-/// Private key files are small (RSA-4096 PEM is about 3.3 KiB).
-const MAX_PRIVATE_KEY_LEN: u64 = 1 << 20;
 
 /// vouch's own password variable, read first.
 pub(crate) const VOUCH_PASSWORD: &str = "VOUCH_PASSWORD";
@@ -153,7 +150,7 @@ pub(crate) fn read_private_key_with(
     path: &Path,
     passwords: &mut Passwords<'_>,
 ) -> Result<PrivateKey, InputError> {
-    let bytes = read_secret_file(path, Role::Key, MAX_PRIVATE_KEY_LEN, "private key")?;
+    let bytes = input::read_key_bytes(path, "private key")?;
     let key_error = |source, password_from| InputError::PrivateKey {
         path: input::display(path),
         source,
@@ -201,7 +198,7 @@ pub(crate) fn private_key_hints(
 }
 
 fn read_password_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, InputError> {
-    let mut password = read_secret_file(path, Role::PasswordFile, MAX_PASSWORD_LEN, "password")?;
+    let mut password = input::read_secret(path, Role::PasswordFile, MAX_PASSWORD_LEN, "password")?;
     if password.last() == Some(&b'\n') {
         password.pop();
         if password.last() == Some(&b'\r') {
@@ -252,38 +249,6 @@ fn read_all_stdin() -> Result<Zeroizing<Vec<u8>>, InputError> {
         });
     }
     Ok(password)
-}
-
-/// Reads a file holding a secret into a zeroized buffer sized up front (no reallocation leaves
-/// copies behind).
-fn read_secret_file(
-    path: &Path,
-    role: Role,
-    max: u64,
-    what: &'static str,
-) -> Result<Zeroizing<Vec<u8>>, InputError> {
-    let read_error = |source| InputError::Read {
-        path: input::display(path),
-        role,
-        source,
-    };
-    let file = File::open(path).map_err(read_error)?;
-    let len = file.metadata().map_or(0, |m| m.len()).min(max + 1);
-    let mut bytes = Zeroizing::new(Vec::with_capacity(
-        usize::try_from(len).unwrap_or_default() + 1,
-    ));
-    file.take(max + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_error)?;
-    if u64::try_from(bytes.len()).map_or(true, |len| len > max) {
-        return Err(InputError::TooLarge {
-            path: input::display(path),
-            role,
-            max,
-            what,
-        });
-    }
-    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -2,12 +2,32 @@
 
 use serde::Serialize;
 use vouch_oci::{
-    ImageVerifyError, Lookup, Rejection, RejectionCategory, SignatureCandidate, Source,
-    SourceStatus, VerifiedSignature,
+    ImageRef, ImageVerifyError, Lookup, Rejection, RejectionCategory, SignatureCandidate, Source,
+    SourceStatus, VerifiedImage, VerifiedSignature,
 };
 
-use super::{json, line, stdout};
-use crate::verify_image::ImageResult;
+use super::{Mark, json, line, stdout};
+use crate::exit;
+
+/// What happened to one image.
+#[derive(Debug)]
+pub(crate) struct ImageResult {
+    /// The reference as given on the command line.
+    pub(crate) given: String,
+    pub(crate) image: ImageRef,
+    /// The lookup, if it completed.
+    pub(crate) lookup: Option<Lookup>,
+    pub(crate) verdict: anyhow::Result<VerifiedImage>,
+}
+
+impl ImageResult {
+    pub(crate) fn exit_code(&self) -> u8 {
+        match &self.verdict {
+            Ok(_) => exit::VERIFIED,
+            Err(err) => exit::code(err),
+        }
+    }
+}
 
 /// One line per image (`✅`/`❌`), then one line per verified and per rejected signature.
 pub(crate) fn text(results: &[ImageResult]) -> anyhow::Result<()> {
@@ -20,21 +40,38 @@ pub(crate) fn text(results: &[ImageResult]) -> anyhow::Result<()> {
             .unwrap_or_default();
         match &result.verdict {
             Ok(verified) => {
-                line(&mut text, &format!("✅ {}{digest}: verified", result.image));
+                line(
+                    &mut text,
+                    &format!("{} {}{digest}: verified", Mark::Ok, result.image),
+                );
                 for signature in verified.verified() {
-                    line(&mut text, &format!("   ✓ {}", signature_line(signature)));
+                    line(
+                        &mut text,
+                        &format!("   {} {}", Mark::Accepted, signature_line(signature)),
+                    );
                 }
                 for rejection in verified.rejected() {
-                    line(&mut text, &format!("   ✗ {}", rejection_line(rejection)));
+                    line(
+                        &mut text,
+                        &format!("   {} {}", Mark::Rejected, rejection_line(rejection)),
+                    );
                 }
             }
             Err(err) => {
                 line(
                     &mut text,
-                    &format!("❌ {}{digest}: {}", result.image, short_reason(err)),
+                    &format!(
+                        "{} {}{digest}: {}",
+                        Mark::Failed,
+                        result.image,
+                        short_reason(err)
+                    ),
                 );
                 for rejection in rejections(err) {
-                    line(&mut text, &format!("   ✗ {}", rejection_line(rejection)));
+                    line(
+                        &mut text,
+                        &format!("   {} {}", Mark::Rejected, rejection_line(rejection)),
+                    );
                 }
             }
         }
@@ -49,7 +86,7 @@ pub(crate) fn text(results: &[ImageResult]) -> anyhow::Result<()> {
     stdout(&text)
 }
 
-fn signature_line(signature: &VerifiedSignature) -> String {
+pub(crate) fn signature_line(signature: &VerifiedSignature) -> String {
     let bundle = signature.bundle();
     let signer = match (bundle.key_fingerprint(), bundle.identity(), bundle.issuer()) {
         (Some(key), _, _) => format!("key {key}"),
@@ -147,6 +184,14 @@ fn status_text(status: &SourceStatus) -> String {
     }
 }
 
+/// Every rejected signature of a verdict, valid or not.
+pub(crate) fn rejections_of(verdict: &anyhow::Result<VerifiedImage>) -> &[Rejection] {
+    match verdict {
+        Ok(verified) => verified.rejected(),
+        Err(err) => rejections(err),
+    }
+}
+
 fn rejections(err: &anyhow::Error) -> &[Rejection] {
     for cause in err.chain() {
         if let Some(
@@ -182,7 +227,10 @@ fn verdict(result: &ImageResult) -> &'static str {
 /// `verify --output json`.
 pub(crate) fn json_report(results: &[ImageResult], registry_requests: u64) -> anyhow::Result<()> {
     let images: Vec<ImageJson<'_>> = results.iter().map(ImageJson::new).collect();
-    let exit_code = images.iter().map(|i| i.exit_code).max().unwrap_or(0);
+    let exit_code = images
+        .iter()
+        .map(|i| i.exit_code)
+        .fold(exit::VERIFIED, exit::worst);
     json(&VerifyReport {
         verified: images.iter().filter(|i| i.verified).count(),
         total: images.len(),
@@ -350,7 +398,13 @@ pub(crate) fn triangulate_text(lookup: &Lookup, signature_repository: &str) -> a
 
 /// `triangulate --output json`.
 pub(crate) fn triangulate_json(lookup: &Lookup, signature_repository: &str) -> anyhow::Result<()> {
-    json(&places(lookup, signature_repository))
+    #[derive(Serialize)]
+    struct Places {
+        places: Vec<Place>,
+    }
+    json(&Places {
+        places: places(lookup, signature_repository),
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -382,7 +436,7 @@ pub(crate) fn tree_text(lookup: &Lookup, signature_repository: &str) -> anyhow::
     let mut text = String::new();
     line(
         &mut text,
-        &format!("📦 {} ({})", lookup.image, lookup.digest),
+        &format!("{} {} ({})", Mark::Image, lookup.image, lookup.digest),
     );
     if let Some(index) = &lookup.index_digest {
         line(&mut text, &format!("   platform child of index {index}"));
@@ -412,7 +466,8 @@ pub(crate) fn tree_text(lookup: &Lookup, signature_repository: &str) -> anyhow::
 fn candidate_line(candidate: &SignatureCandidate) -> String {
     match &candidate.content {
         vouch_oci::CandidateContent::SimpleSigning(layer) => format!(
-            "🔐 simple-signing signature in {}{}{}",
+            "{} simple-signing signature in {}{}{}",
+            Mark::Signature,
             candidate.manifest_digest,
             if layer.certificate.is_some() {
                 ", certificate"
@@ -426,15 +481,21 @@ fn candidate_line(candidate: &SignatureCandidate) -> String {
             },
         ),
         vouch_oci::CandidateContent::Bundle { json } => format!(
-            "🔐 Sigstore bundle in {} ({} bytes)",
+            "{} Sigstore bundle in {} ({} bytes)",
+            Mark::Signature,
             candidate.manifest_digest,
             json.len()
         ),
         vouch_oci::CandidateContent::Unchecked { kind, reason } => format!(
-            "⚠️  {kind} signature in {}, not checked: {reason}",
+            "{} {kind} signature in {}, not checked: {reason}",
+            Mark::Warning,
             candidate.manifest_digest
         ),
-        _ => format!("🔐 signature in {}", candidate.manifest_digest),
+        _ => format!(
+            "{} signature in {}",
+            Mark::Signature,
+            candidate.manifest_digest
+        ),
     }
 }
 

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 use vouch_keys::{PublicKey, Zeroizing};
 
-use crate::cli::OutputFormat;
+use crate::args::OutputFormat;
 use crate::escape;
 use crate::input;
 

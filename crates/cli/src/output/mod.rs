@@ -7,39 +7,144 @@
 use std::fs::File;
 use std::io::{self, IsTerminal as _, Read, Write as _};
 use std::path::Path;
+use std::sync::{Mutex, OnceLock};
 
 use anyhow::Context as _;
 use base64::Engine as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 use serde::Serialize;
-use vouch_blob::{Digest, SignatureEncoding, VerifiedBlob};
+use vouch_blob::{Digest, VerifiedBlob};
 use vouch_keys::PublicKey;
 
-use crate::cli::{VerifyBlobArgs, VerifyDirArgs};
+use crate::args::{ColorChoice, GlobalArgs};
 use crate::error::Mismatch;
 use crate::escape;
 use crate::exit;
-use crate::folder::MissingData;
 use crate::input;
-use crate::sign_dir::{SignEntry, SignStatus, SignTotals};
-use crate::verify_dir::{Entry, Status, Totals};
 
+pub(crate) mod blob;
+pub(crate) mod dir;
 pub(crate) mod image;
 pub(crate) mod keys;
+pub(crate) mod sign_dir;
 pub(crate) mod signed_image;
+pub(crate) mod trace;
+pub(crate) mod version;
+
+pub(crate) use blob::*;
+pub(crate) use dir::*;
+pub(crate) use sign_dir::*;
+
+/// How text output looks, set once from the global flags before any command runs.
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    /// ✅ ❌ ⚠️ ⏭️, or the words OK FAILED WARNING SKIPPED.
+    symbols: bool,
+    /// `-q`: nothing but errors (and what a command was asked to produce, such as a signature).
+    quiet: bool,
+}
+
+static SETTINGS: OnceLock<Settings> = OnceLock::new();
+
+/// With `--output-file`: stdout's report, held until the command ends (then written whole).
+static REPORT: Mutex<Option<Vec<u8>>> = Mutex::new(None);
+
+/// Reads `--color`, `NO_COLOR` and `-q` once. Symbols only when asked for, or on a terminal
+/// without NO_COLOR (<https://no-color.org>): scripts and logs get plain words to match.
+pub(crate) fn configure(global: &GlobalArgs) {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the CLI reads the environment: NO_COLOR, the convention of no-color.org"
+    )]
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let symbols = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !no_color && io::stdout().is_terminal(),
+    };
+    let _already = SETTINGS.set(Settings {
+        symbols,
+        quiet: global.quiet,
+    });
+}
+
+fn settings() -> Settings {
+    *SETTINGS.get_or_init(|| Settings {
+        symbols: false,
+        quiet: false,
+    })
+}
+
+/// A status mark in text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mark {
+    Ok,
+    Failed,
+    Warning,
+    Skipped,
+    /// A signature that verified, under its image's line.
+    Accepted,
+    /// A signature that did not, under its image's line.
+    Rejected,
+    /// `tree`: the image.
+    Image,
+    /// `tree`: a signature found.
+    Signature,
+}
+
+impl Mark {
+    /// The symbol (with the spacing a terminal needs after it) or the word.
+    pub(crate) fn text(self) -> &'static str {
+        match (self, settings().symbols) {
+            (Self::Ok, true) => "✅",
+            (Self::Failed, true) => "❌",
+            // These two are narrow in most terminals: a second space keeps columns aligned.
+            (Self::Warning, true) => "⚠️ ",
+            (Self::Skipped, true) => "⏭️ ",
+            (Self::Ok, false) => "OK",
+            (Self::Failed, false) => "FAILED",
+            (Self::Warning, false) => "WARNING",
+            (Self::Skipped, false) => "SKIPPED",
+            (Self::Accepted, true) => "✓",
+            (Self::Rejected, true) => "✗",
+            (Self::Image, true) => "📦",
+            (Self::Signature, true) => "🔐",
+            (Self::Accepted, false) => "valid",
+            (Self::Rejected, false) => "rejected",
+            (Self::Image, false) => "IMAGE",
+            (Self::Signature, false) => "SIGNATURE",
+        }
+    }
+}
+
+impl std::fmt::Display for Mark {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.text())
+    }
+}
+
+/// From now on, stdout's report is held for [`take_report`] instead of printed.
+pub(crate) fn capture_report() {
+    *REPORT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Vec::new());
+}
+
+/// The report held since [`capture_report`], if anything was printed.
+pub(crate) fn take_report() -> Option<Vec<u8>> {
+    REPORT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+        .filter(|report| !report.is_empty())
+}
+
+/// The version of every `--output json` shape, in its `"schema"` field: raised when a field
+/// changes meaning or disappears (new fields may appear without it).
+pub(crate) const SCHEMA: u32 = 1;
 
 /// Files above this size get a progress bar, when stderr is a terminal.
 const PROGRESS_MIN_LEN: u64 = 64 << 20;
-
-/// openssl's success line.
-pub(crate) fn verified_ok() -> anyhow::Result<()> {
-    stdout("Verified OK\n")
-}
-
-/// openssl's failure line.
-pub(crate) fn verification_failure() -> anyhow::Result<()> {
-    stdout("Verification failure\n")
-}
 
 /// `error: …` and `hint: …` lines on stderr. Errors quote file names, registry answers and
 /// certificate fields, so each line is escaped whole: one line each, whatever they hold.
@@ -54,54 +159,36 @@ pub(crate) fn error(err: &anyhow::Error, hints: &[String]) {
 
 /// A `warning:` line on stderr, for something the user asked for that weakens a check.
 pub(crate) fn warning(text: &str) {
+    if settings().quiet {
+        return;
+    }
     // Nowhere left to report a failure to write to stderr.
     let _ignored = io::stderr()
         .lock()
         .write_all(format!("warning: {}\n", escape::text(text)).as_bytes());
 }
 
-/// One JSON document on stdout.
+/// One JSON document on stdout, its first field `"schema"`: the version of every report's
+/// shape, so that scripts can tell a report they understand.
 pub(crate) fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    let mut text = serde_json::to_string_pretty(value)?;
-    text.push('\n');
-    stdout(&text)
-}
-
-/// `verify-dir`'s lines and count line.
-pub(crate) fn dir_text(
-    entries: &[Entry],
-    totals: Totals,
-    require_signed: bool,
-) -> anyhow::Result<()> {
-    let mut text = String::new();
-    for entry in entries {
-        let name = escape::bytes(entry.name());
-        let line = match &entry.status {
-            Status::Valid(_) => format!("{name}: ✅ Signature valid"),
-            Status::Invalid(err) => format!(
-                "{name}: ❌ Signature invalid ({})",
-                escape::text(&format!("{err:#}"))
-            ),
-            Status::MissingData(missing) => {
-                format!("{name}: ❌ {}", missing_data_line(missing))
-            }
-            Status::Unsigned if require_signed => format!("{name}: ❌ Unsigned"),
-            Status::Unsigned => format!("{name}: ⚠️  Unsigned"),
-        };
-        text.push_str(&line);
-        text.push('\n');
+    #[derive(Serialize)]
+    struct Versioned<'a, T> {
+        schema: u32,
+        #[serde(flatten)]
+        report: &'a T,
     }
-    text.push_str(&format!(
-        "{} valid, {} invalid, {} missing data, {} unsigned\n",
-        totals.valid, totals.invalid, totals.missing_data, totals.unsigned
-    ));
+    let mut text = serde_json::to_string_pretty(&Versioned {
+        schema: SCHEMA,
+        report: value,
+    })?;
+    text.push('\n');
     stdout(&text)
 }
 
 /// `file`, wrapped in a progress bar on stderr if it is large and stderr is a terminal.
 pub(crate) fn progress_reader(file: File, path: &Path) -> Box<dyn Read + Send> {
     let len = file.metadata().map_or(0, |m| m.len());
-    if len <= PROGRESS_MIN_LEN || !io::stderr().is_terminal() {
+    if len <= PROGRESS_MIN_LEN || settings().quiet || !io::stderr().is_terminal() {
         return Box::new(file);
     }
     let style = ProgressStyle::with_template(
@@ -117,102 +204,6 @@ pub(crate) fn progress_reader(file: File, path: &Path) -> Box<dyn Read + Send> {
     Box::new(bar.wrap_read(file))
 }
 
-/// `sign-blob`'s signature on stdout: base64 with a final newline (as cosign prints it), binary
-/// encodings byte for byte.
-pub(crate) fn signature(bytes: &[u8], encoding: SignatureEncoding) -> anyhow::Result<()> {
-    let mut out = io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|()| {
-            if encoding == SignatureEncoding::Base64 {
-                out.write_all(b"\n")
-            } else {
-                Ok(())
-            }
-        })
-        .and_then(|()| out.flush())
-        .context("writing to standard output")
-}
-
-/// `Signature written to OUT (DER, 71 bytes)` on stderr, as cosign reports its files there.
-pub(crate) fn wrote_signature(path: &Path, encoding: SignatureEncoding, len: usize) {
-    status(&format!(
-        "Signature written to {} ({encoding}, {len} bytes)",
-        input::display(path)
-    ));
-}
-
-/// `Sigstore bundle written to OUT (…)` on stderr.
-pub(crate) fn wrote_bundle(path: &Path) {
-    status(&format!(
-        "Sigstore bundle written to {} (v0.3, public-key hint, no transparency-log entry)",
-        input::display(path)
-    ));
-}
-
-/// `sign-dir`'s lines and count line.
-pub(crate) fn sign_dir_text(entries: &[SignEntry], totals: SignTotals) -> anyhow::Result<()> {
-    let mut text = String::new();
-    for entry in entries {
-        let name = escape::bytes(&entry.name);
-        let line = match &entry.status {
-            SignStatus::Signed { signature } => {
-                format!("{name}: ✅ Signed ({})", escape::bytes(signature))
-            }
-            SignStatus::AlreadySigned { signature } => format!(
-                "{name}: ⏭️  Already signed ({}), skipped",
-                escape::bytes(signature)
-            ),
-            SignStatus::Failed(err) => format!(
-                "{name}: ❌ Not signed ({})",
-                escape::text(&format!("{err:#}"))
-            ),
-            SignStatus::MissingData(missing) => {
-                let [plain, zst] = &missing.looked_for;
-                let found = missing
-                    .not_regular
-                    .as_ref()
-                    .map_or_else(String::new, |(n, kind)| {
-                        format!(", {} is {kind}", escape::bytes(n))
-                    });
-                format!(
-                    "{name}: ⚠️  Signature without a data file (looked for {} and {}{found}); \
-                     verify-dir will report it",
-                    escape::bytes(plain),
-                    escape::bytes(zst)
-                )
-            }
-        };
-        text.push_str(&line);
-        text.push('\n');
-    }
-    text.push_str(&format!(
-        "{} signed, {} already signed, {} failed\n",
-        totals.signed, totals.skipped, totals.failed
-    ));
-    stdout(&text)
-}
-
-/// `data file not found (looked for X and X.zst)`, or what `X` is when it is not a regular
-/// file (a FIFO, a directory, a device: never read, since it could block or never end). The
-/// text lines start it with a capital.
-fn missing_data(missing: &MissingData) -> String {
-    let [plain, zst] = &missing.looked_for;
-    let (plain, zst) = (escape::bytes(plain), escape::bytes(zst));
-    match &missing.not_regular {
-        Some((name, kind)) => format!(
-            "data file not read: {} is {kind}, not a regular file (looked for {plain} and {zst})",
-            escape::bytes(name)
-        ),
-        None => format!("data file not found (looked for {plain} and {zst})"),
-    }
-}
-
-/// `missing_data` as a text line: `Data file …`.
-fn missing_data_line(missing: &MissingData) -> String {
-    let text = missing_data(missing);
-    format!("D{}", text.strip_prefix('d').unwrap_or(&text))
-}
-
 /// Appends one line of text output that quotes untrusted strings (image references, registry
 /// fields, identities, annotations): escaped whole, so that it stays one line whatever they hold.
 fn line(text: &mut String, line: &str) {
@@ -221,16 +212,43 @@ fn line(text: &mut String, line: &str) {
 }
 
 /// A line on stderr saying what was done.
-fn status(text: &str) {
+pub(super) fn status(text: &str) {
+    if settings().quiet {
+        return;
+    }
     // Nowhere left to report a failure to write to stderr.
     let _ignored = io::stderr()
         .lock()
         .write_all(format!("{text}\n").as_bytes());
 }
 
-fn stdout(text: &str) -> anyhow::Result<()> {
+pub(super) fn stdout(text: &str) -> anyhow::Result<()> {
+    if let Some(report) = REPORT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_mut()
+    {
+        report.extend_from_slice(text.as_bytes());
+        return Ok(());
+    }
+    if settings().quiet {
+        return Ok(());
+    }
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("writing to standard output")
+}
+
+/// `vouch completion`'s script on stdout (even with `-q`: it is what was asked for).
+pub(crate) fn completion(
+    shell: clap_complete::Shell,
+    command: &mut clap::Command,
+) -> anyhow::Result<()> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, command, "vouch", &mut script);
+    let mut out = io::stdout().lock();
+    out.write_all(&script)
         .and_then(|()| out.flush())
         .context("writing to standard output")
 }
@@ -274,20 +292,30 @@ impl From<&Digest> for DigestJson {
     }
 }
 
-/// `{"file": "…", "algorithm": "ecdsa-p256", "fingerprint": "sha256:…"}`.
+/// `{"file": "…", "algorithm": "ecdsa-p256", "fingerprint": "sha256:…"}`, the same in every
+/// report that names a key; `file` and `algorithm` are null where they are not known (a key
+/// named by a bundle's hint).
 #[derive(Debug, Serialize)]
 pub(crate) struct KeyJson {
-    file: String,
-    algorithm: &'static str,
+    file: Option<String>,
+    algorithm: Option<&'static str>,
     fingerprint: String,
 }
 
 impl KeyJson {
     fn new(path: &Path, key: &PublicKey) -> Self {
         Self {
-            file: input::exact(path),
-            algorithm: key.algorithm().id(),
+            file: Some(input::exact(path)),
+            algorithm: Some(key.algorithm().id()),
             fingerprint: key.fingerprint().to_string(),
+        }
+    }
+
+    fn fingerprint_only(fingerprint: String) -> Self {
+        Self {
+            file: None,
+            algorithm: None,
+            fingerprint,
         }
     }
 }
@@ -305,7 +333,7 @@ pub(crate) struct SignatureJson {
 
 /// A folder entry's name for JSON: the name itself when it is UTF-8; otherwise the name with
 /// its other bytes escaped as text output shows them, and its exact bytes in base64.
-fn json_name(name: &[u8]) -> (String, Option<String>) {
+pub(super) fn json_name(name: &[u8]) -> (String, Option<String>) {
     match std::str::from_utf8(name) {
         Ok(name) => (name.to_owned(), None),
         Err(_) => (
@@ -315,211 +343,8 @@ fn json_name(name: &[u8]) -> (String, Option<String>) {
     }
 }
 
-/// `verify-blob --output json`.
-#[derive(Debug, Serialize)]
-pub(crate) struct BlobReport {
-    file: String,
-    verdict: Verdict,
-    digest: Option<DigestJson>,
-    key: Option<KeyJson>,
-    signature: SignatureJson,
-    reason: Option<String>,
-}
-
-impl BlobReport {
-    pub(crate) fn new(
-        args: &VerifyBlobArgs,
-        key_path: &Path,
-        signature_path: &Path,
-        key: Option<&PublicKey>,
-        result: &anyhow::Result<VerifiedBlob>,
-    ) -> Self {
-        let (digest, encoding) = digest_and_encoding(result);
-        Self {
-            file: input::exact(&args.file),
-            verdict: Verdict::of(result),
-            // `null` unless valid, as documented: never a digest beside a failed verdict.
-            digest: digest.filter(|_| result.is_ok()),
-            key: key.map(|key| KeyJson::new(key_path, key)),
-            signature: SignatureJson {
-                file: input::exact(signature_path),
-                file_base64: None,
-                encoding,
-            },
-            reason: result.as_ref().err().map(|err| format!("{err:#}")),
-        }
-    }
-}
-
-/// `verify-blob --bundle … --output json`.
-#[derive(Debug, Serialize)]
-pub(crate) struct BundleReport {
-    file: String,
-    verdict: Verdict,
-    /// The exit code, so scripts reading JSON see the same reason.
-    exit_code: u8,
-    bundle: BundleJson,
-    key: Option<String>,
-    identity: Option<String>,
-    issuer: Option<String>,
-    log_index: Option<u64>,
-    integrated_time: Option<i64>,
-    verified_timestamps: Vec<i64>,
-    timestamp_sources: Vec<&'static str>,
-    tlog_verified: bool,
-    reason: Option<String>,
-}
-
-/// `{"file": "…", "format": "…"}`.
-#[derive(Debug, Serialize)]
-pub(crate) struct BundleJson {
-    file: String,
-    format: Option<String>,
-}
-
-impl BundleReport {
-    pub(crate) fn new(
-        args: &VerifyBlobArgs,
-        bundle_path: &Path,
-        result: &anyhow::Result<vouch_sigstore::VerifiedBundle>,
-    ) -> Self {
-        let verified = result.as_ref().ok();
-        Self {
-            file: input::exact(&args.file),
-            verdict: Verdict::of(result),
-            exit_code: result.as_ref().map_or_else(exit::code, |_| exit::VERIFIED),
-            bundle: BundleJson {
-                file: input::exact(bundle_path),
-                format: verified.map(|v| v.format().to_string()),
-            },
-            key: verified
-                .and_then(|v| v.key_fingerprint())
-                .map(|f| f.to_string()),
-            identity: verified.and_then(|v| v.identity().map(str::to_owned)),
-            issuer: verified.and_then(|v| v.issuer().map(str::to_owned)),
-            log_index: verified.and_then(vouch_sigstore::VerifiedBundle::log_index),
-            integrated_time: verified.and_then(vouch_sigstore::VerifiedBundle::integrated_time),
-            verified_timestamps: verified
-                .map(|v| v.verified_timestamps().to_vec())
-                .unwrap_or_default(),
-            timestamp_sources: verified
-                .map(|v| v.timestamp_sources().to_vec())
-                .unwrap_or_default(),
-            tlog_verified: verified.is_some_and(vouch_sigstore::VerifiedBundle::tlog_verified),
-            reason: result.as_ref().err().map(|err| format!("{err:#}")),
-        }
-    }
-}
-
-/// `verify-dir --output json`.
-#[derive(Debug, Serialize)]
-pub(crate) struct DirReport {
-    directory: String,
-    key: KeyJson,
-    require_signed: bool,
-    verdict: Verdict,
-    files: Vec<DirFileJson>,
-    totals: TotalsJson,
-}
-
-/// One entry of `verify-dir --output json`; names are relative to the folder.
-#[derive(Debug, Serialize)]
-pub(crate) struct DirFileJson {
-    file: Option<String>,
-    /// Only for a name that is not UTF-8: its exact bytes, in base64.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    file_base64: Option<String>,
-    verdict: Verdict,
-    digest: Option<DigestJson>,
-    signature: Option<SignatureJson>,
-    reason: Option<String>,
-}
-
-/// The count line, as JSON.
-#[derive(Debug, Serialize)]
-pub(crate) struct TotalsJson {
-    valid: usize,
-    invalid: usize,
-    missing_data: usize,
-    unsigned: usize,
-}
-
-impl DirReport {
-    pub(crate) fn new(
-        args: &VerifyDirArgs,
-        key: &PublicKey,
-        entries: &[Entry],
-        totals: Totals,
-        require_signed: bool,
-    ) -> Self {
-        Self {
-            directory: input::exact(&args.dir),
-            key: KeyJson::new(&args.key, key),
-            require_signed,
-            verdict: if totals.verified(require_signed) {
-                Verdict::Valid
-            } else {
-                Verdict::Invalid
-            },
-            files: entries.iter().map(DirFileJson::new).collect(),
-            totals: TotalsJson {
-                valid: totals.valid,
-                invalid: totals.invalid,
-                missing_data: totals.missing_data,
-                unsigned: totals.unsigned,
-            },
-        }
-    }
-}
-
-impl DirFileJson {
-    fn new(entry: &Entry) -> Self {
-        let no_details = (None, None);
-        let (verdict, (digest, encoding), reason) = match &entry.status {
-            Status::Valid(verified) => (Verdict::Valid, details(verified), None),
-            Status::Invalid(err) => {
-                let verdict = if exit::is_not_verified(err) {
-                    Verdict::Invalid
-                } else {
-                    Verdict::Error
-                };
-                let found = Mismatch::of(err).map_or(no_details, mismatch_details);
-                (verdict, found, Some(format!("{err:#}")))
-            }
-            Status::MissingData(missing) => (
-                Verdict::MissingData,
-                no_details,
-                Some(missing_data(missing)),
-            ),
-            Status::Unsigned => (Verdict::Unsigned, no_details, None),
-        };
-        let (file, file_base64) = entry.data.as_deref().map(json_name).unzip();
-        Self {
-            file,
-            file_base64: file_base64.flatten(),
-            verdict,
-            // A digest only beside a valid verdict: a script must never find one next to a
-            // failure.
-            digest: if matches!(verdict, Verdict::Valid) {
-                digest
-            } else {
-                None
-            },
-            signature: entry.signature.as_deref().map(|name| {
-                let (file, file_base64) = json_name(name);
-                SignatureJson {
-                    file,
-                    file_base64,
-                    encoding,
-                }
-            }),
-            reason,
-        }
-    }
-}
-
 /// The digest and signature encoding found, for a verified or a mismatching signature.
-fn digest_and_encoding(
+pub(super) fn digest_and_encoding(
     result: &anyhow::Result<VerifiedBlob>,
 ) -> (Option<DigestJson>, Option<&'static str>) {
     match result {
@@ -528,14 +353,14 @@ fn digest_and_encoding(
     }
 }
 
-fn details(verified: &VerifiedBlob) -> (Option<DigestJson>, Option<&'static str>) {
+pub(super) fn details(verified: &VerifiedBlob) -> (Option<DigestJson>, Option<&'static str>) {
     (
         verified.digest().map(DigestJson::from),
         Some(verified.encoding().id()),
     )
 }
 
-fn mismatch_details(mismatch: &Mismatch) -> (Option<DigestJson>, Option<&'static str>) {
+pub(super) fn mismatch_details(mismatch: &Mismatch) -> (Option<DigestJson>, Option<&'static str>) {
     (
         mismatch.computed.as_ref().map(DigestJson::from),
         Some(mismatch.encoding.id()),

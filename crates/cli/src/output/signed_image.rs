@@ -2,11 +2,24 @@
 //! now is. A line starts with `✅` only for a signature the registry accepted.
 
 use serde::Serialize;
-use vouch_oci::Attached;
+use vouch_oci::{AttachOutcome, Attached, ImageRef, Repository};
 
-use super::{json, line, stdout};
-use crate::cli::ImageSignatureFormat;
-use crate::sign_image::SignedImage;
+use super::{Mark, json, line, stdout};
+use crate::args::ImageSignatureFormat;
+use crate::exit;
+
+/// What signing one image did.
+#[derive(Debug)]
+pub(crate) struct SignedImage {
+    /// The reference as given on the command line.
+    pub(crate) given: String,
+    /// The image, pinned to the digest signed (when it was resolved).
+    pub(crate) image: ImageRef,
+    /// The repository the signature went to.
+    pub(crate) repository: Repository,
+    pub(crate) format: ImageSignatureFormat,
+    pub(crate) outcome: anyhow::Result<AttachOutcome>,
+}
 
 /// `✅ IMAGE@DIGEST: signed (where)` or `❌ IMAGE: not signed`, then a count line for
 /// several images.
@@ -23,7 +36,8 @@ pub(crate) fn text(results: &[SignedImage]) -> anyhow::Result<()> {
                 line(
                     &mut text,
                     &format!(
-                        "✅ {}: {verb}, {}",
+                        "{} {}: {verb}, {}",
+                        Mark::Ok,
                         result.image,
                         place(&result.repository.to_string(), &outcome.attached)
                     ),
@@ -31,7 +45,11 @@ pub(crate) fn text(results: &[SignedImage]) -> anyhow::Result<()> {
             }
             Err(_) => line(
                 &mut text,
-                &format!("❌ {}: not signed (see the error below)", result.image),
+                &format!(
+                    "{} {}: not signed (see the error below)",
+                    Mark::Failed,
+                    result.image
+                ),
             ),
         }
     }
@@ -63,6 +81,8 @@ fn place(repository: &str, attached: &Attached) -> String {
 
 #[derive(Serialize)]
 struct SignReport<'a> {
+    /// The exit code, as in every report.
+    exit_code: u8,
     signed: usize,
     total: usize,
     images: Vec<SignedJson<'a>>,
@@ -121,6 +141,11 @@ pub(crate) fn json_report(results: &[SignedImage]) -> anyhow::Result<()> {
         })
         .collect();
     json(&SignReport {
+        exit_code: results
+            .iter()
+            .filter_map(|r| r.outcome.as_ref().err())
+            .map(exit::code)
+            .fold(exit::VERIFIED, exit::worst),
         signed: images.iter().filter(|i| i.signed).count(),
         total: images.len(),
         images,

@@ -6,8 +6,10 @@
     reason = "test helpers fail loudly, outside #[test] functions too"
 )]
 
+mod conventions;
 mod hostile;
 mod keys;
+mod man_pages;
 mod mock_registry;
 mod openssl_interop;
 mod registry_harness;

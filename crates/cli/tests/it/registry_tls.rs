@@ -61,7 +61,7 @@ fn a_private_ca_is_trusted_only_when_given() {
     // The registry's certificate is not from a CA the system trusts: a lookup failure, never
     // a fall back to plain HTTP (the port speaks TLS).
     let (code, stderr) = verify(&[]);
-    assert_eq!(code, 11, "{stderr}");
+    assert_eq!(code, 13, "{stderr}");
     assert!(stderr.contains("--registry-cacert"), "{stderr}");
     let (code, stderr) = verify(&["--registry-cacert", path(&tls.ca_cert)]);
     assert_eq!(code, 0, "{stderr}");
@@ -131,7 +131,7 @@ fn client_certificates_are_presented_when_required() {
         path(&tls.ca_cert),
         &reference,
     ]);
-    assert_eq!(code, 11, "{stderr}");
+    assert_eq!(code, 13, "{stderr}");
     let mut sign = vec!["sign", "--key", path(&private)];
     sign.extend_from_slice(&tls_args);
     sign.push(&reference);
@@ -151,7 +151,7 @@ fn client_certificates_are_presented_when_required() {
         path(&tls.ca_cert),
         &reference,
     ]);
-    assert_eq!(code, 11, "{stderr}");
+    assert_eq!(code, 13, "{stderr}");
     // A key that is not PEM is bad input, said before any request.
     let (code, stderr) = vouch(&[
         "verify",
@@ -166,4 +166,38 @@ fn client_certificates_are_presented_when_required() {
     ]);
     assert_ne!(code, 0, "{stderr}");
     assert!(stderr.contains("client certificate"), "{stderr}");
+}
+
+/// An HTTPS registry whose token service is on plain HTTP: the credentials are never sent there
+/// (a downgrade anyone on the path could read), even though the realm is on loopback, where a
+/// registry reached over plain HTTP may use one (`auth_bearer` in verify_image_e2e.rs).
+#[test]
+fn credentials_never_go_to_a_plain_http_realm_of_an_https_registry() {
+    let work = TempDir::new().unwrap();
+    let dir = work.path();
+    let tls = TlsFiles::make(dir);
+    let registry = Registry::start_with(Auth::bearer("vouch-user", "token-s3cret"), Some(&tls));
+    let realm = registry.token_realm().unwrap();
+    assert!(realm.starts_with("http://127.0.0.1:"), "{realm}");
+    let keys = dir.join("vouch");
+    let (code, stderr) = vouch(&["generate-key-pair", "--output-key-prefix", path(&keys)]);
+    assert_eq!(code, 0, "{stderr}");
+    let reference = format!("{}/test/realm:v1", registry.host());
+    let (code, stderr) = vouch(&[
+        "verify",
+        "--insecure-ignore-tlog",
+        "--key",
+        path(&keys.with_extension("pub")),
+        "--registry-cacert",
+        path(&tls.ca_cert),
+        "--registry-username",
+        "vouch-user",
+        "--registry-password",
+        "token-s3cret",
+        &reference,
+    ]);
+    assert_eq!(code, 13, "{stderr}");
+    assert!(stderr.contains("refusing the token service"), "{stderr}");
+    assert!(stderr.contains("over plain HTTP"), "{stderr}");
+    assert!(!stderr.contains("token-s3cret"), "{stderr}");
 }

@@ -630,9 +630,9 @@ fn sign_dir_then_verify_dir_round_trip() {
     let output = run_ok(&mut sign_dir());
     assert_eq!(
         stdout(&output),
-        "bundle.tar.zst: ⏭️  Already signed (bundle.tar.sig.bin), skipped\n\
-         disk.iso: ✅ Signed (disk.iso.sig.bin)\n\
-         notes.txt: ✅ Signed (notes.txt.sig.bin)\n\
+        "bundle.tar.zst: SKIPPED Already signed (bundle.tar.sig.bin), skipped\n\
+         disk.iso: OK Signed (disk.iso.sig.bin)\n\
+         notes.txt: OK Signed (notes.txt.sig.bin)\n\
          2 signed, 1 already signed, 0 failed\n"
     );
     assert_eq!(
@@ -668,9 +668,9 @@ fn sign_dir_then_verify_dir_round_trip() {
         (output.status.code(), stdout(&output).as_str()),
         (
             Some(0),
-            "bundle.tar.zst: ✅ Signature valid\n\
-             disk.iso: ✅ Signature valid\n\
-             notes.txt: ✅ Signature valid\n\
+            "bundle.tar.zst: OK Signature valid\n\
+             disk.iso: OK Signature valid\n\
+             notes.txt: OK Signature valid\n\
              3 valid, 0 invalid, 0 missing data, 0 unsigned\n"
         ),
         "{}",
@@ -682,8 +682,11 @@ fn sign_dir_then_verify_dir_round_trip() {
     let output = verify_dir();
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
-    assert!(text.contains("disk.iso: ❌ Signature invalid"), "{text}");
-    assert!(text.contains("notes.txt: ✅ Signature valid"), "{text}");
+    assert!(
+        text.contains("disk.iso: FAILED Signature invalid"),
+        "{text}"
+    );
+    assert!(text.contains("notes.txt: OK Signature valid"), "{text}");
     assert!(
         text.ends_with("2 valid, 1 invalid, 0 missing data, 0 unsigned\n"),
         "{text}"
@@ -695,9 +698,9 @@ fn sign_dir_then_verify_dir_round_trip() {
     let output = run_ok(sign_dir().arg("--force").args(["--jobs", "2"]));
     assert_eq!(
         stdout(&output),
-        "bundle.tar.zst: ✅ Signed (bundle.tar.sig.bin)\n\
-         disk.iso: ✅ Signed (disk.iso.sig.bin)\n\
-         notes.txt: ✅ Signed (notes.txt.sig.bin)\n\
+        "bundle.tar.zst: OK Signed (bundle.tar.sig.bin)\n\
+         disk.iso: OK Signed (disk.iso.sig.bin)\n\
+         notes.txt: OK Signed (notes.txt.sig.bin)\n\
          3 signed, 0 already signed, 0 failed\n"
     );
     assert_eq!(verify_dir().status.code(), Some(0));
@@ -718,8 +721,8 @@ fn sign_dir_signs_with_ed25519_and_warns_about_orphan_signatures() {
     let output = run_ok(&mut cmd);
     assert_eq!(
         stdout(&output),
-        "a.bin: ✅ Signed (a.bin.sig.bin)\n\
-         orphan.sig.bin: ⚠️  Signature without a data file (looked for orphan and orphan.zst); \
+        "a.bin: OK Signed (a.bin.sig.bin)\n\
+         orphan.sig.bin: WARNING Signature without a data file (looked for orphan and orphan.zst); \
          verify-dir will report it\n\
          1 signed, 0 already signed, 0 failed\n"
     );
@@ -734,9 +737,9 @@ fn sign_dir_signs_with_ed25519_and_warns_about_orphan_signatures() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(
-        text.contains("b.bin: ❌ Not signed (")
+        text.contains("b.bin: FAILED Not signed (")
             && text.contains("b.bin.sig.bin: cannot write the signature file")
-            && text.contains("c.bin: ✅ Signed (c.bin.sig.bin)")
+            && text.contains("c.bin: OK Signed (c.bin.sig.bin)")
             && text.ends_with("1 signed, 1 already signed, 1 failed\n"),
         "{text}"
     );

@@ -136,7 +136,7 @@ fn legacy_signature_is_accepted_by_skopeo_and_keeps_the_signatures_there() {
         assert!(verdict.is_err(), "skopeo accepted another key");
     }
     assert_eq!(verify_code(&vouch_public, &image.reference(), &[]), 0);
-    assert_eq!(verify_code(&other_key.public, &image.reference(), &[]), 1);
+    assert_eq!(verify_code(&other_key.public, &image.reference(), &[]), 12);
 
     // The same signature again is found, not added.
     let again = signed(vouch_sign(
@@ -176,7 +176,7 @@ fn legacy_signature_carries_annotations_and_only_its_key() {
     );
     assert_eq!(
         verify_code(&vouch_public, &reference, &["-a", "env=dev"]),
-        1
+        12
     );
 }
 
@@ -243,7 +243,7 @@ fn bundles_from_two_keys_share_the_fallback_index_and_leave_legacy_signatures() 
     );
     assert_eq!(
         verify_code(&first_public, &reference, &["-a", "team=payments"]),
-        1
+        12
     );
     // skopeo's legacy signature still verifies with its key, in vouch and in skopeo.
     assert_eq!(verify_code(&skopeo_key.public, &reference, &[]), 0);
@@ -317,7 +317,7 @@ fn signing_needs_push_credentials_from_the_docker_config() {
     let config = registry.docker_config(&dir.join("docker"));
 
     let (code, report, stderr) = vouch_sign(&private, &image.reference(), &[], None);
-    assert_eq!(code, 11, "{report:#}\n{stderr}");
+    assert_eq!(code, 13, "{report:#}\n{stderr}");
     assert_eq!(report["images"][0]["signed"], false);
     assert!(stderr.contains("docker login"), "{stderr}");
 
@@ -467,7 +467,7 @@ fn recursive_signs_the_index_and_every_image_it_lists() {
         // The index-only key signed no child: only the other key's signatures are there.
         assert_eq!(
             verify_code(&index_public, &reference, &["--platform", platform]),
-            1,
+            12,
             "{platform}"
         );
     }

@@ -549,7 +549,7 @@ fn sigstore_cli_attach_htpasswd() {
         &[],
         None,
     );
-    assert_eq!(code, 11, "{report:#}");
+    assert_eq!(code, 13, "{report:#}");
     // --check-identity: a bundle names no repository, so it is accepted as cosign accepts it.
     let (code, report) = vouch_verify(
         &signed,
@@ -568,8 +568,8 @@ fn sigstore_cli_attach_htpasswd() {
         &["-a", "env=prod"],
         Some(&config),
     );
-    assert_eq!(code, 1, "{report:#}");
-    assert_rejected(&report, 1, "annotations");
+    assert_eq!(code, 12, "{report:#}");
+    assert_rejected(&report, 12, "annotations");
 
     // Another identity: exit 1, category identity (image verification reports every reason
     // with exit 1; `verify-blob --bundle` would exit 3).
@@ -580,8 +580,8 @@ fn sigstore_cli_attach_htpasswd() {
         &[],
         Some(&config),
     );
-    assert_eq!(code, 1, "{report:#}");
-    assert_rejected(&report, 1, "identity");
+    assert_eq!(code, 12, "{report:#}");
+    assert_rejected(&report, 12, "identity");
 
     // A genuine signature of another image, attached to this one.
     let (code, report) = vouch_verify(
@@ -591,8 +591,8 @@ fn sigstore_cli_attach_htpasswd() {
         &[],
         Some(&config),
     );
-    assert_eq!(code, 1, "{report:#}");
-    let rejected = assert_rejected(&report, 1, "payload-mismatch");
+    assert_eq!(code, 12, "{report:#}");
+    let rejected = assert_rejected(&report, 12, "payload-mismatch");
     assert_eq!(
         rejected[0]["manifest_digest"], mismatch_referrer,
         "{report:#}"
@@ -607,8 +607,8 @@ fn sigstore_cli_attach_htpasswd() {
         &[],
         Some(&config),
     );
-    assert_eq!(code, 1, "{report:#}");
-    let rejected = assert_rejected(&report, 1, "not-image-signature");
+    assert_eq!(code, 12, "{report:#}");
+    let rejected = assert_rejected(&report, 12, "not-image-signature");
     assert_eq!(
         rejected[0]["manifest_digest"], provenance_referrer,
         "{report:#}"
@@ -654,7 +654,7 @@ fn sigstore_cli_attach_htpasswd() {
         &["-a", "env=staging"],
         Some(&config),
     );
-    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(code, 12, "{report:#}");
     let categories: Vec<&Value> = entry(&report)["rejected"]
         .as_array()
         .unwrap()
@@ -682,20 +682,21 @@ fn sigstore_cli_attach_htpasswd() {
         "{report:#}"
     );
 
-    // All of them at once: the verdicts in order, the exit code the highest (10).
+    // All of them at once: the verdicts in order, the exit code the worst outcome (12: a
+    // signature that does not verify, over 10: unsigned).
     let images: Vec<String> = [&signed_image, &mismatch, &provenance, &both, &unsigned]
         .iter()
         .map(|i| i.reference())
         .collect();
     let (code, report) = vouch_verify(&signed, &signed.identity, &images, &[], Some(&config));
-    assert_eq!(code, 10, "{report:#}");
+    assert_eq!(code, 12, "{report:#}");
     let verdicts: Vec<&Value> = report["images"]
         .as_array()
         .unwrap()
         .iter()
         .map(|i| &i["exit_code"])
         .collect();
-    assert_eq!(verdicts, [0, 1, 1, 0, 10], "{report:#}");
+    assert_eq!(verdicts, [0, 12, 12, 0, 10], "{report:#}");
 
     // `vouch tree` lists the bundle under the referrers tag.
     check_tree(&registry, &signed_image, &[&signed_referrer], &config);
@@ -724,7 +725,9 @@ fn check_tree(registry: &Registry, image: &Image, referrers: &[&str], config: &P
         .unwrap_or_else(|| panic!("no line `{tag_line}` in:\n{text}"));
     for (line, referrer) in lines[at + 1..].iter().zip(referrers) {
         assert!(
-            line.starts_with(&format!("    └── 🔐 Sigstore bundle in {referrer} (")),
+            line.starts_with(&format!(
+                "    └── SIGNATURE Sigstore bundle in {referrer} ("
+            )),
             "{text}"
         );
     }
@@ -795,7 +798,7 @@ fn sigstore_cli_attach_bearer() {
         &[],
         Some(&config),
     );
-    assert_eq!(code, 1, "{report:#}");
-    assert_rejected(&report, 1, "identity");
+    assert_eq!(code, 12, "{report:#}");
+    assert_rejected(&report, 12, "identity");
     check_tree(&registry, &signed_image, &[&referrer], &config);
 }

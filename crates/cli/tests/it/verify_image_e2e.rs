@@ -318,7 +318,7 @@ fn check_with_vouch(s: &Scenario, rejected_with_a: (i32, Option<&str>)) {
     // cosign refuses them offline: exit 1 with the reason, never 0.
     if s.accepted_with_a {
         let (code, report) = vouch_verify(&s.key_a.public, &[s.image.reference()], &[]);
-        assert_eq!(code, 1, "scenario {}: {report:#}", s.name);
+        assert_eq!(code, 12, "scenario {}: {report:#}", s.name);
         let rejected = report["images"][0]["rejected"].as_array().unwrap();
         assert!(
             rejected
@@ -339,8 +339,8 @@ fn run_scenario(make: MakeScenario, reason_with_a: &str, vouch_with_a: (i32, Opt
 
 /// vouch's exit code and rejection category for a scenario that key A must not verify.
 const NO_SIGNATURES: (i32, Option<&str>) = (10, None);
-const BAD_SIGNATURE: (i32, Option<&str>) = (1, Some("signature"));
-const OTHER_IMAGE: (i32, Option<&str>) = (1, Some("payload-mismatch"));
+const BAD_SIGNATURE: (i32, Option<&str>) = (12, Some("signature"));
+const OTHER_IMAGE: (i32, Option<&str>) = (12, Some("payload-mismatch"));
 const ACCEPTED: (i32, Option<&str>) = (0, None);
 
 #[test]
@@ -416,11 +416,12 @@ fn all_scenarios_share_one_registry() {
     }
     // One vouch invocation over all six images with signed-by-a's key A (every scenario has
     // keys of its own): only that image verifies, the verdicts come in the order given, and
-    // the exit code is the highest (10: the unsigned image).
+    // the exit code is the worst outcome (12: a signature that does not verify, over 10, the
+    // unsigned image).
     let images: Vec<String> = scenarios.iter().map(|s| s.image.reference()).collect();
     let key = &scenarios[1].key_a.public;
     let (code, report) = vouch_verify(key, &images, &["--insecure-ignore-tlog"]);
-    assert_eq!(code, 10, "{report:#}");
+    assert_eq!(code, 12, "{report:#}");
     assert_eq!(report["total"], 6, "{report:#}");
     assert_eq!(report["verified"], 1, "{report:#}");
     let entries = report["images"].as_array().unwrap();
@@ -523,7 +524,7 @@ fn check_auth_mode(auth: &Auth) {
     if auth.credentials().is_some() {
         // Without credentials the registry refuses: a lookup failure (11), never "unsigned".
         let (code, report) = vouch_verify(&s.key_b.public, &images, &["--insecure-ignore-tlog"]);
-        assert_eq!(code, 11, "{report:#}");
+        assert_eq!(code, 13, "{report:#}");
         let error = report["images"][0]["error"].as_str().unwrap();
         assert!(
             error.contains("401") || error.to_lowercase().contains("unauthorized"),
@@ -542,7 +543,7 @@ fn check_auth_mode(auth: &Auth) {
         &["--insecure-ignore-tlog"],
         Some(&config),
     );
-    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(code, 12, "{report:#}");
 }
 
 #[test]

@@ -2,9 +2,9 @@
 //! referrers API), what a broken or hostile registry does, the cosign-made fixtures of
 //! containers/image served through a registry, the request budget, and multi-arch images.
 //!
-//! Exit codes of `vouch verify`: 0 verified, 1 signatures found and none valid, 10 no
-//! signatures, 11 lookup failed (the registry could not be asked or its answers not trusted),
-//! 12 image not found. A registry that misbehaves must give 11, never 0 or 10.
+//! Exit codes of `vouch verify`: 0 verified, 10 no signatures, 11 image not found, 12
+//! signatures found and none valid, 13 lookup failed (the registry could not be asked or its
+//! answers not trusted). A registry that misbehaves must give 13, never 0 or 10.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,13 +22,13 @@ use crate::mock_registry::{
     image_manifest_bytes, signature_manifest_bytes, statement, vouch,
 };
 
-const REPO: &str = "test/app";
+pub(crate) const REPO: &str = "test/app";
 const DOCKER_REFERENCE: &str = "registry.example/test/app";
 
 // --- Helpers ----------------------------------------------------------------------------------
 
 /// A registry with `test/app:v1` signed by `key` in the legacy `.sig` tag (no referrers API).
-fn signed_image(key: &TestKey) -> (MockRegistry, OciDigest) {
+pub(crate) fn signed_image(key: &TestKey) -> (MockRegistry, OciDigest) {
     let registry = MockRegistry::start();
     let (_, digest) = registry.image_manifest(REPO, "v1", "app");
     registry.legacy_signatures(
@@ -53,8 +53,8 @@ fn path_str(path: &Path) -> &str {
 
 /// A failed lookup: exit 11, never 0 or 10, with `cause` in the JSON `error` and on stderr.
 fn assert_lookup_failed(run: &Run, cause: &str) {
-    assert_eq!(run.code, 11, "{}", run.show());
-    assert_eq!(run.report["exit_code"], 11, "{}", run.show());
+    assert_eq!(run.code, 13, "{}", run.show());
+    assert_eq!(run.report["exit_code"], 13, "{}", run.show());
     assert_eq!(run.image()["verified"], false, "{}", run.show());
     assert!(
         run.error().contains(cause),
@@ -72,7 +72,7 @@ fn assert_verified(run: &Run) {
 
 /// Not verified (exit 1), every rejection of `category`.
 fn assert_rejected(run: &Run, category: &str) {
-    assert_eq!(run.code, 1, "{}", run.show());
+    assert_eq!(run.code, 12, "{}", run.show());
     let categories = run.rejected_categories();
     assert!(
         !categories.is_empty() && categories.iter().all(|c| c == category),
@@ -293,7 +293,7 @@ fn cosign_fixture_key_rekor_verifies_its_set_without_insecure_flags() {
     *bundle = rekor.to_string();
     let (registry, _) = serve_fixture("dir-img-cosign-key-rekor-valid", &[tampered]);
     let run = verify(&key, &root, &registry.image(&format!("{REPO}:v1")));
-    assert_eq!(run.code, 1, "{}", run.show());
+    assert_eq!(run.code, 12, "{}", run.show());
 
     // The other key: not this signer.
     assert_rejected(
@@ -375,7 +375,7 @@ fn cosign_fixture_without_manifest_is_image_not_found() {
         &registry.image(&format!("{REPO}@{digest}")),
         &[],
     );
-    assert_eq!(run.code, 12, "{}", run.show());
+    assert_eq!(run.code, 11, "{}", run.show());
     assert!(run.error().contains("image not found"), "{}", run.show());
 }
 
@@ -478,13 +478,13 @@ fn cosign_fixture_keyless_fulcio_rekor_verifies_against_the_production_root() {
         ],
         &[],
     );
-    assert_eq!(run.code, 1, "{}", run.show());
+    assert_eq!(run.code, 12, "{}", run.show());
     // With a key instead: a keyless signature is another kind of signer.
     let run = vouch(
         &["--key", path_str(&fixture_key("cosign.pub")), &image],
         &[],
     );
-    assert_eq!(run.code, 1, "{}", run.show());
+    assert_eq!(run.code, 12, "{}", run.show());
 }
 
 /// The base64 body of every PEM block in `pem` (each is base64 of the DER).
@@ -559,7 +559,7 @@ fn cosign_fixture_byo_pki_is_not_verifiable() {
             ],
             &[],
         );
-        assert_eq!(run.code, 1, "{}", run.show());
+        assert_eq!(run.code, 12, "{}", run.show());
         assert_eq!(run.rejected_categories().len(), 1, "{}", run.show());
     }
 }
@@ -1091,7 +1091,7 @@ fn a_legacy_signature_costs_five_requests_and_nothing_elsewhere() {
         ],
         &[("HTTPS_PROXY", &proxy), ("HTTP_PROXY", &proxy)],
     );
-    assert_eq!(run.code, 11, "{}", run.show());
+    assert_eq!(run.code, 13, "{}", run.show());
     assert!(trap.connections() > 0, "{}", run.show());
 }
 

@@ -116,7 +116,9 @@ impl Inner {
         let mut retry = 0_u32;
         loop {
             let limit = self.attempt_limit(request)?;
+            let started = tokio::time::Instant::now();
             let attempt = tokio::time::timeout(limit.0, self.attempt(request)).await;
+            log_attempt(request, &attempt, started.elapsed(), retry);
             let (error, retry_after) = match attempt {
                 Err(_elapsed) => (self.timed_out(request, limit), None),
                 Ok(Ok(answer)) if is_retryable(answer.status) => {
@@ -560,6 +562,38 @@ fn classify(request: &Request, url: &Url, error: reqwest::Error) -> Failure {
 }
 
 /// `url` for messages: without its query and fragment, where storage URLs carry signatures.
+/// One line per attempt for `vouch -v`: method, URL without its query (token requests carry
+/// scopes there, never secrets, but the rule is simpler), status or failure, and time. No
+/// header is logged: `Authorization` never is.
+fn log_attempt(
+    request: &Request,
+    attempt: &Result<Result<Answer, Failure>, tokio::time::error::Elapsed>,
+    elapsed: Duration,
+    retry: u32,
+) {
+    let outcome = match attempt {
+        Ok(Ok(answer)) => answer.status_text(),
+        Ok(Err(
+            Failure::Transient(error)
+            | Failure::HandshakeReset(error)
+            | Failure::Fatal(error)
+            | Failure::NoTls(error),
+        )) => format!("failed: {error}"),
+        Err(_elapsed) => "timed out".to_owned(),
+    };
+    tracing::info!(
+        "{} {} -> {outcome} ({} ms{})",
+        request.method,
+        shown(&request.url),
+        elapsed.as_millis(),
+        if retry > 0 {
+            format!(", retry {retry}")
+        } else {
+            String::new()
+        }
+    );
+}
+
 pub(crate) fn shown(url: &Url) -> String {
     let mut url = url.clone();
     url.set_query(None);

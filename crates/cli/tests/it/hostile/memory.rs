@@ -42,7 +42,7 @@ fn assert_bounded(peak_rss_kib: u64, what: &str) {
 /// exit 10 or `unsigned`; at least one rejection of category `unchecked` whose reason has
 /// `reason`.
 fn assert_unchecked(run: &Run, reason: &str) {
-    assert_eq!(run.code, 1, "{}", run.show());
+    assert_eq!(run.code, 12, "{}", run.show());
     assert_eq!(run.image()["verdict"], "unchecked", "{}", run.show());
     assert_eq!(run.image()["verified"], false, "{}", run.show());
     let rejected = run.image()["rejected"]
@@ -240,7 +240,7 @@ fn a_bundle_referrer_with_a_key_twice_is_malformed_not_verified() {
     let referrer = registry.bundle_referrer(REPO, &digest, twice.as_bytes());
     registry.referrers(REPO, &digest, &[(referrer, BUNDLE_V03)]);
     let run = verify(&registry, &key.public);
-    assert_eq!(run.code, 1, "{}", run.show());
+    assert_eq!(run.code, 12, "{}", run.show());
     assert_eq!(run.image()["verdict"], "invalid", "{}", run.show());
     assert_eq!(run.rejected_categories(), ["malformed"], "{}", run.show());
     let reason = run.image()["rejected"][0]["reason"].as_str().unwrap();

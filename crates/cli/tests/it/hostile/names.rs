@@ -121,8 +121,8 @@ fn verify_dir_keeps_names_that_differ_in_invalid_utf8_apart() {
     assert_eq!(
         stdout_lines(&out),
         [
-            "app\\xfe.bin: ✅ Signature valid",
-            "app\\xff.bin: ❌ Unsigned",
+            "app\\xfe.bin: OK Signature valid",
+            "app\\xff.bin: FAILED Unsigned",
             "1 valid, 0 invalid, 0 missing data, 1 unsigned",
         ]
     );
@@ -160,7 +160,7 @@ fn verify_dir_keeps_names_that_differ_in_invalid_utf8_apart() {
     assert_eq!(out.status.code(), Some(1));
     let lines = stdout_lines(&out);
     assert!(
-        lines[1].starts_with("app\\xff.bin: ❌ Signature invalid"),
+        lines[1].starts_with("app\\xff.bin: FAILED Signature invalid"),
         "{lines:?}"
     );
 }
@@ -183,8 +183,8 @@ fn sign_dir_writes_signatures_named_byte_for_byte() {
     assert_eq!(
         stdout_lines(&out),
         [
-            "app\\xfe.bin: ✅ Signed (app\\xfe.bin.sig.bin)",
-            "app\\xff.bin: ✅ Signed (app\\xff.bin.sig.bin)",
+            "app\\xfe.bin: OK Signed (app\\xfe.bin.sig.bin)",
+            "app\\xff.bin: OK Signed (app\\xff.bin.sig.bin)",
             "2 signed, 0 already signed, 0 failed",
         ]
     );
@@ -202,6 +202,8 @@ fn sign_dir_writes_signatures_named_byte_for_byte() {
 
 /// The line the first hostile name below printed by itself, before names were escaped.
 const FORGED: &str = "malware.exe: ✅ Signature valid";
+/// The same with the plain words vouch prints when stdout is not a terminal.
+const FORGED_PLAIN: &str = "setup.exe: OK Signature valid";
 
 /// Names that spell a verdict, break the line, return the carriage or send escape sequences
 /// print as one escaped line each, in `verify-dir` and `sign-dir`.
@@ -211,8 +213,9 @@ fn names_cannot_forge_lines() {
     let (private, public) = key_pair(tmp.path());
     let dir = tmp.path().join("downloads");
     fs::create_dir(&dir).unwrap();
-    let hostile: [&[u8]; 4] = [
+    let hostile: [&[u8]; 5] = [
         b"malware.exe: \xe2\x9c\x85 Signature valid\nzzz",
+        b"setup.exe: OK Signature valid\nzzz",
         b"evil\r\x1b[2Kgood.iso: \xe2\x9c\x85 Signature valid",
         b"rtl\xe2\x80\xaeosi.exe",
         b"bell\x07\x9b31m",
@@ -228,10 +231,12 @@ fn names_cannot_forge_lines() {
         &dir.join("real.iso.sig.bin"),
     );
 
+    // With symbols (as on a terminal) and with plain words (as in a pipe).
     let out = run(vouch(tmp.path())
-        .args(["verify-dir", "downloads", "--key"])
+        .args(["--color", "always", "verify-dir", "downloads", "--key"])
         .arg(&public));
     assert_clean(&out, FORGED);
+    assert_clean(&out, FORGED_PLAIN);
     let lines = stdout_lines(&out);
     assert_eq!(lines.len(), hostile.len() + 2, "{lines:?}");
     assert!(lines.contains(&"malware.exe: ✅ Signature valid\\nzzz: ⚠️  Unsigned".to_owned()));
@@ -240,6 +245,14 @@ fn names_cannot_forge_lines() {
     );
     assert!(lines.contains(&"rtl\\u{202e}osi.exe: ⚠️  Unsigned".to_owned()));
     assert!(lines.contains(&"bell\\x07\\x9b31m: ⚠️  Unsigned".to_owned()));
+    let out = run(vouch(tmp.path())
+        .args(["verify-dir", "downloads", "--key"])
+        .arg(&public));
+    assert_clean(&out, FORGED);
+    assert_clean(&out, FORGED_PLAIN);
+    let lines = stdout_lines(&out);
+    assert!(lines.contains(&"setup.exe: OK Signature valid\\nzzz: WARNING Unsigned".to_owned()));
+    assert!(lines.contains(&"real.iso: OK Signature valid".to_owned()));
 
     // sign-dir signs them, and its lines cannot be forged either.
     let out = run(vouch(tmp.path())
@@ -247,6 +260,7 @@ fn names_cannot_forge_lines() {
         .arg(&private));
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_clean(&out, FORGED);
+    assert_clean(&out, FORGED_PLAIN);
     assert_eq!(stdout_lines(&out).len(), hostile.len() + 2);
 
     // Now every file verifies, still one line each.
@@ -255,6 +269,7 @@ fn names_cannot_forge_lines() {
         .arg(&public));
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_clean(&out, FORGED);
+    assert_clean(&out, FORGED_PLAIN);
     assert_eq!(stdout_lines(&out).len(), hostile.len() + 2);
 }
 
@@ -307,11 +322,11 @@ fn data_files_that_are_not_regular_are_named() {
     assert_eq!(
         stdout_lines(&out),
         [
-            "folder.sig.bin: ❌ Data file not read: folder is a directory, not a regular file \
+            "folder.sig.bin: FAILED Data file not read: folder is a directory, not a regular file \
              (looked for folder and folder.zst)",
-            "pipe.sig.bin: ❌ Data file not read: pipe is a FIFO (named pipe), not a regular \
+            "pipe.sig.bin: FAILED Data file not read: pipe is a FIFO (named pipe), not a regular \
              file (looked for pipe and pipe.zst)",
-            "zero.sig.bin: ❌ Data file not read: zero is a character device, not a regular \
+            "zero.sig.bin: FAILED Data file not read: zero is a character device, not a regular \
              file (looked for zero and zero.zst)",
             "0 valid, 0 invalid, 3 missing data, 0 unsigned",
         ]

@@ -107,7 +107,7 @@ fn a_dripping_registry_is_cut_off_by_the_timeout() {
     let host = start(Misbehaviour::Drip);
     let (out, elapsed) = verify(&host, &["--timeout", "3s"]);
     assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
-    assert_eq!(out.status.code(), Some(11), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
     let stderr = stderr(&out);
     assert!(stderr.contains(&format!("{host}/app:v1")), "{stderr}");
     assert!(
@@ -124,7 +124,7 @@ fn a_stalling_registry_is_cut_off_by_the_timeout() {
     let host = start(Misbehaviour::Stall);
     let (out, elapsed) = verify(&host, &["--timeout=0m2s"]);
     assert!(elapsed < Duration::from_secs(12), "took {elapsed:?}");
-    assert_eq!(out.status.code(), Some(11), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("no complete answer within"),
         "{}",
@@ -139,7 +139,7 @@ fn a_throttling_registry_fails_at_once_and_says_so() {
     let host = start(Misbehaviour::Throttle);
     let (out, elapsed) = verify(&host, &[]);
     assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
-    assert_eq!(out.status.code(), Some(11), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
     let stderr = stderr(&out);
     assert!(stderr.contains("429"), "{stderr}");
     assert!(stderr.contains("asked to wait 100000 s"), "{stderr}");

@@ -12,34 +12,21 @@ use vouch_oci::attach::referrer::{BundleReferrer, IN_TOTO_PAYLOAD_TYPE, sign_sta
 use vouch_oci::attach::{ImageSubject, legacy, signed_identity};
 use vouch_oci::{AttachOutcome, ImageRef, RegistryClient, Repository};
 
-use crate::cli::{ImageSignatureFormat, OutputFormat, SignImageArgs};
+use crate::args::{ImageSignatureFormat, OutputFormat, SignImageArgs};
 use crate::exit::{self, Outcome};
-use crate::keys_cmd;
-use crate::output;
+use crate::output::{self, signed_image::SignedImage};
 use crate::password;
-use crate::verify_image;
-
-/// What signing one image did.
-#[derive(Debug)]
-pub(crate) struct SignedImage {
-    /// The reference as given on the command line.
-    pub(crate) given: String,
-    /// The image, pinned to the digest signed (when it was resolved).
-    pub(crate) image: ImageRef,
-    /// The repository the signature went to.
-    pub(crate) repository: Repository,
-    pub(crate) format: ImageSignatureFormat,
-    pub(crate) outcome: anyhow::Result<AttachOutcome>,
-}
+use crate::registry_flags;
+use crate::signing;
 
 /// Runs `vouch sign`.
 pub(crate) fn run(args: &SignImageArgs) -> anyhow::Result<Outcome> {
-    let annotations = verify_image::parse_annotations(&args.annotations)?;
-    let images = verify_image::parse_images(&args.images)?;
+    let annotations = registry_flags::parse_annotations(&args.annotations)?;
+    let images = registry_flags::parse_images(&args.images)?;
     let signature_repository =
-        verify_image::signature_repository(args.signature_repository.as_deref())?;
+        registry_flags::signature_repository(args.signature_repository.as_deref())?;
     let key = password::read_private_key(&args.key, &args.password)?;
-    let client = verify_image::registry_client(&args.registry)?;
+    let client = registry_flags::registry_client(&args.registry)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -101,7 +88,7 @@ pub(crate) fn run(args: &SignImageArgs) -> anyhow::Result<Outcome> {
         if let Err(err) = &result.outcome {
             let hints = crate::error::hints(err);
             output::error(&anyhow::anyhow!("{}: {err:#}", result.given), &hints);
-            code = code.max(exit::code(err));
+            code = exit::worst(code, exit::code(err));
         }
     }
     Ok(Outcome::Code(code))
@@ -136,7 +123,7 @@ impl Request<'_> {
                     self.key,
                     payload.bytes(),
                     DigestAlgorithm::Sha256,
-                    &mut keys_cmd::os_rng(),
+                    &mut signing::os_rng(),
                 )?;
                 let signature = String::from_utf8(signed.encode(SignatureEncoding::Base64)?)
                     .context("encoding the signature")?;
@@ -151,7 +138,7 @@ impl Request<'_> {
                     self.key,
                     &pae,
                     DigestAlgorithm::Sha256,
-                    &mut keys_cmd::os_rng(),
+                    &mut signing::os_rng(),
                 )?;
                 let bundle = vouch_sigstore::key_dsse_bundle_v03(
                     &self.key.public_key(),

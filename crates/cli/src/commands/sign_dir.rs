@@ -13,44 +13,15 @@ use std::thread;
 use vouch_blob::DigestAlgorithm;
 use vouch_keys::PrivateKey;
 
-use crate::cli::SignDirArgs;
+use crate::args::SignDirArgs;
+use crate::data::{Data, Progress};
 use crate::error::Role;
 use crate::exit::{self, Outcome};
-use crate::folder::{self, MissingData, Name, Plan};
+use crate::folder::{self, Name, Plan};
 use crate::input;
-use crate::output;
-use crate::sign_blob;
-use crate::verify::{Data, Progress};
+use crate::output::{self, SignEntry, SignStatus, SignTotals};
+use crate::signing;
 use crate::write::{self, PUBLIC_MODE};
-
-/// One output line.
-#[derive(Debug)]
-pub(crate) struct SignEntry {
-    /// The data file, or for [`SignStatus::MissingData`] the signature file.
-    pub(crate) name: Name,
-    pub(crate) status: SignStatus,
-}
-
-/// What happened to one data file.
-#[derive(Debug)]
-pub(crate) enum SignStatus {
-    /// Signed now, into this signature file.
-    Signed { signature: Name },
-    /// It has this signature file already (and `--force` was not given).
-    AlreadySigned { signature: Name },
-    /// Could not be signed (unreadable, or the signature could not be written).
-    Failed(anyhow::Error),
-    /// A signature file in the folder without a data file: `verify-dir` will report it.
-    MissingData(MissingData),
-}
-
-/// The count line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct SignTotals {
-    pub(crate) signed: usize,
-    pub(crate) skipped: usize,
-    pub(crate) failed: usize,
-}
 
 /// A data file to sign into `signature` (a new `X.sig.bin`, or the existing one with --force).
 #[derive(Debug)]
@@ -155,7 +126,7 @@ fn new_signature(data: &Path) -> (Name, PathBuf) {
 
 /// Signs one data file and puts its signature in place.
 fn sign_one(key: &PrivateKey, digest: DigestAlgorithm, task: &Task) -> anyhow::Result<()> {
-    let signed = sign_blob::sign_data(key, Data::File(&task.data.1), digest, Progress::Never)?;
+    let signed = signing::sign_data(key, Data::File(&task.data.1), digest, Progress::Never)?;
     let signature_path = &task.signature.1;
     write::stage(
         signature_path,

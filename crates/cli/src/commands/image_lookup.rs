@@ -4,11 +4,11 @@
 use anyhow::Context as _;
 use vouch_oci::{ImageRef, Lookup};
 
-use crate::cli::{ImageLookupArgs, OutputFormat};
+use crate::args::{ImageLookupArgs, OutputFormat};
 use crate::error::InputError;
 use crate::exit::Outcome;
 use crate::output;
-use crate::verify_image;
+use crate::registry_flags;
 
 /// `vouch triangulate IMAGE`: the places signatures for the image's digest live.
 pub(crate) fn triangulate(args: &ImageLookupArgs) -> anyhow::Result<Outcome> {
@@ -35,13 +35,13 @@ fn look_up(args: &ImageLookupArgs) -> anyhow::Result<(Lookup, String)> {
     let image = ImageRef::parse(&args.image).map_err(|err| InputError::Usage {
         message: err.to_string(),
     })?;
-    let options = verify_image::lookup_options(&args.lookup)?;
+    let options = registry_flags::lookup_options(&args.lookup)?;
     let repository = options
         .signature_repository
         .as_ref()
         .unwrap_or(image.repository())
         .to_string();
-    let client = verify_image::registry_client(&args.lookup.registry)?;
+    let client = registry_flags::registry_client(&args.lookup.registry)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -6,17 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{OutputArg, PasswordArgs};
-
-pub(super) const SIGN_IMAGE_EXIT_CODES: &str = "\
-Exit codes:
-  0  every image was signed (or already carried this exact signature)
-  2  bad input or usage: unreadable key, wrong password, bad reference or annotation
-  11 registry failure: network, authentication, push permission, throttling; or the registry
-     holds something under a signature tag that is not what vouch writes there (it is left
-     as it is)
-  12 image not found
-  With several images, the highest code wins; the images before a failure stay signed.";
+use super::{CosignOnly, OutputArg, PasswordArgs};
 
 /// Arguments of `vouch sign`.
 #[derive(Debug, Args)]
@@ -41,11 +31,23 @@ pub(crate) struct SignImageArgs {
 
     /// For an image index (multi-arch), also sign every image it lists, as `cosign sign
     /// --recursive` does, so that `vouch verify --platform` finds a signature on each.
-    #[arg(long)]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
     pub(crate) recursive: bool,
 
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
+
+    #[command(flatten)]
+    pub(crate) cosign_only: CosignOnly,
+
+    /// Accepted for cosign scripts (`-y`): vouch never asks for confirmation.
+    #[arg(short = 'y', long = "yes", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
+    pub(crate) yes: bool,
+
+    /// cosign's transparency-log upload: vouch makes no log entry, so only
+    /// `--tlog-upload=false` is accepted (what vouch does anyway).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = super::go_bool)]
+    pub(crate) tlog_upload: Option<bool>,
 
     #[command(flatten)]
     pub(crate) password: PasswordArgs,
@@ -67,17 +69,6 @@ pub(crate) enum ImageSignatureFormat {
     Legacy,
 }
 
-pub(super) const IMAGE_EXIT_CODES: &str = "\
-Exit codes:
-  0   verified: at least one signature on each image verifies for the key or identity
-  1   signatures found, but none verifies for this key or policy
-  2   bad input or usage: unreadable key, malformed reference, bad arguments
-  10  no signatures found for the image (after looking in every place they can live)
-  11  registry lookup failed: network, TLS, authentication, throttling, or a registry that
-      sent bytes not matching their digest
-  12  image not found
-  With several images, the highest code wins.";
-
 /// Arguments of `vouch verify`.
 #[derive(Debug, Args)]
 pub(crate) struct VerifyImageArgs {
@@ -95,7 +86,7 @@ pub(crate) struct VerifyImageArgs {
 
     /// Accept signatures without a transparency-log entry and skip log verification (needed
     /// for images signed with `--tlog-upload=false` or by skopeo without Rekor).
-    #[arg(long)]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
     pub(crate) insecure_ignore_tlog: bool,
 
     /// An annotation (`key=value`) that the verified signature itself must carry (cosign's
@@ -105,7 +96,7 @@ pub(crate) struct VerifyImageArgs {
 
     /// Also require the signed payload's docker-reference to name the image's repository
     /// (containers/image does; cosign does not).
-    #[arg(long)]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
     pub(crate) check_identity: bool,
 
     #[command(flatten)]
@@ -113,6 +104,9 @@ pub(crate) struct VerifyImageArgs {
 
     #[command(flatten)]
     pub(crate) output: OutputArg,
+
+    #[command(flatten)]
+    pub(crate) cosign_only: CosignOnly,
 
     /// Images verified at the same time.
     #[arg(long, short = 'j', value_name = "N", default_value = "16")]
@@ -186,18 +180,34 @@ pub(crate) struct LookupArgs {
 /// How to reach and authenticate to registries.
 #[derive(Debug, Args)]
 pub(crate) struct RegistryArgs {
-    /// Registry user name (Basic auth), overriding docker and podman credentials.
-    #[arg(
-        long,
-        value_name = "USER",
-        requires = "registry_password",
-        conflicts_with = "registry_token"
-    )]
+    /// Registry user name (Basic auth), overriding docker and podman credentials; with one of
+    /// --registry-password, --registry-password-stdin, --registry-password-file.
+    #[arg(long, value_name = "USER", conflicts_with = "registry_token")]
     pub(crate) registry_username: Option<String>,
 
-    /// Registry password, with --registry-username.
-    #[arg(long, value_name = "PASSWORD", requires = "registry_username")]
+    /// Registry password, with --registry-username. Visible to other users in the process
+    /// list: prefer --registry-password-stdin or --registry-password-file.
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        requires = "registry_username",
+        group = "registry_secret"
+    )]
     pub(crate) registry_password: Option<String>,
+
+    /// Read the registry password from standard input (all of it, one trailing newline
+    /// removed), as `docker login --password-stdin`.
+    #[arg(long, requires = "registry_username", group = "registry_secret", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
+    pub(crate) registry_password_stdin: bool,
+
+    /// Read the registry password from this file (one trailing newline removed).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "registry_username",
+        group = "registry_secret"
+    )]
+    pub(crate) registry_password_file: Option<PathBuf>,
 
     /// A bearer token sent to the registry as is, overriding other credentials.
     #[arg(long, value_name = "TOKEN")]
@@ -205,7 +215,7 @@ pub(crate) struct RegistryArgs {
 
     /// Allow plain HTTP to registries that are not on this machine (loopback registries are
     /// always reached over HTTP).
-    #[arg(long)]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
     pub(crate) allow_http_registry: bool,
 
     /// PEM file of certificate authorities to trust for the registry's TLS certificate, in

@@ -6,77 +6,13 @@ use std::thread;
 use vouch_blob::{DigestAlgorithm, VerifiedBlob};
 use vouch_keys::PublicKey;
 
-use crate::cli::{OutputFormat, VerifyDirArgs};
+use crate::args::{OutputFormat, VerifyDirArgs};
+use crate::data::{self, Data, Progress};
 use crate::error::Failure;
 use crate::exit::Outcome;
-use crate::folder::{self, Check, MissingData, Name, Plan};
+use crate::folder::{self, Check, Plan};
 use crate::input;
-use crate::output::{self, DirReport};
-use crate::verify::{self, Data, Progress};
-
-/// One output line: a signature and its data file, or an unsigned data file.
-#[derive(Debug)]
-pub(crate) struct Entry {
-    /// The data file's name, if there is one.
-    pub(crate) data: Option<Name>,
-    /// The signature file's name, if there is one.
-    pub(crate) signature: Option<Name>,
-    pub(crate) status: Status,
-}
-
-impl Entry {
-    /// The name the line starts with: the data file, else the signature.
-    pub(crate) fn name(&self) -> &[u8] {
-        self.data
-            .as_deref()
-            .or(self.signature.as_deref())
-            .unwrap_or_default()
-    }
-}
-
-/// What was found for one entry.
-#[derive(Debug)]
-pub(crate) enum Status {
-    Valid(VerifiedBlob),
-    /// Checked and not valid, or could not be checked (unreadable, malformed signature).
-    Invalid(anyhow::Error),
-    /// The signature's data file does not exist (or is not a regular file).
-    MissingData(MissingData),
-    Unsigned,
-}
-
-/// The count line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Totals {
-    pub(crate) valid: usize,
-    pub(crate) invalid: usize,
-    pub(crate) missing_data: usize,
-    pub(crate) unsigned: usize,
-}
-
-impl Totals {
-    fn of(entries: &[Entry]) -> Self {
-        let mut totals = Self::default();
-        for entry in entries {
-            match entry.status {
-                Status::Valid(_) => totals.valid += 1,
-                Status::Invalid(_) => totals.invalid += 1,
-                Status::MissingData(_) => totals.missing_data += 1,
-                Status::Unsigned => totals.unsigned += 1,
-            }
-        }
-        totals
-    }
-
-    /// Exit 0 only if every signature checked is valid, at least one was checked, and (with
-    /// `--require-signed`) nothing is unsigned.
-    pub(crate) fn verified(self, require_signed: bool) -> bool {
-        self.valid > 0
-            && self.invalid == 0
-            && self.missing_data == 0
-            && (!require_signed || self.unsigned == 0)
-    }
-}
+use crate::output::{self, DirReport, Entry, Status, Totals};
 
 /// Runs the command.
 pub(crate) fn run(args: &VerifyDirArgs) -> anyhow::Result<Outcome> {
@@ -161,7 +97,7 @@ fn verify_one(
 ) -> anyhow::Result<VerifiedBlob> {
     let (_, signature_path) = &check.signature;
     let signature = input::read_signature(signature_path, None, digest)?;
-    verify::verify_data(
+    data::verify_data(
         key,
         &signature,
         signature_path,

@@ -5,18 +5,15 @@ use std::path::Path;
 use vouch_blob::VerifiedBlob;
 use vouch_keys::PublicKey;
 
-use crate::cli::{OutputFormat, VerifyBlobArgs};
+use crate::args::{OutputFormat, VerifyBlobArgs};
+use crate::data::{self, Data, Progress};
 use crate::error::{Failure, InputError};
 use crate::exit::{self, Outcome};
 use crate::input;
 use crate::output::{self, BlobReport};
-use crate::verify::{self, Data, Progress};
 
 /// Runs the command. Prints the verdict on stdout; the caller prints the error, if any.
 pub(crate) fn run(args: &VerifyBlobArgs) -> anyhow::Result<Outcome> {
-    if let Some(bundle) = &args.sigstore.bundle {
-        return crate::verify_bundle::run(args, bundle);
-    }
     // clap requires both without --bundle.
     let (Some(key_path), Some(signature_path)) = (&args.key, &args.signature) else {
         return Err(InputError::Usage {
@@ -59,7 +56,7 @@ fn check(
         args.digest.algorithm(),
     )?;
     let data = Data::from_arg(&args.file);
-    verify::verify_data(key, &signature, signature_path, data, Progress::IfLarge).map_err(|err| {
+    data::verify_data(key, &signature, signature_path, data, Progress::IfLarge).map_err(|err| {
         // The other errors name their file already; a mismatch is about the data file.
         if err.is::<Failure>() {
             err.context(format!("{}: signature does not verify", data.display()))

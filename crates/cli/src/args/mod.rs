@@ -1,28 +1,20 @@
 //! Command-line arguments (clap derive). Parsing only; no behaviour.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use vouch_blob::DigestAlgorithm;
 
+mod cosign;
 mod files;
+mod help;
 mod images;
 mod keys;
 
+pub(crate) use cosign::CosignOnly;
 pub(crate) use files::*;
 pub(crate) use images::*;
 pub(crate) use keys::*;
-
-const EXIT_CODES: &str = "\
-Exit codes:
-  0  verified: every signature checked is valid
-  1  not verified: a signature does not verify; for verify-dir also a missing data file, a
-     signature or data file that cannot be checked, no signature at all, or an unsigned file
-     with --require-signed
-  2  bad input or usage: unreadable file, not a public key, malformed signature or bundle,
-     bad arguments
-  With --bundle, a bundle that does not verify exits with its reason:
-  3  identity mismatch            4  transparency-log entry missing
-  5  transparency-log proof invalid   6  certificate not valid at signing time
-  7  certificate not trusted (chain or SCT)   8  timestamp invalid";
 
 /// Verify detached signatures over files, Sigstore bundles, and container image signatures.
 ///
@@ -31,10 +23,50 @@ Exit codes:
 /// failed; and a `cosign verify` for images in OCI registries that needs nothing but the
 /// registry when given a key.
 #[derive(Debug, Parser)]
-#[command(name = "vouch", version, after_help = EXIT_CODES, propagate_version = true)]
+#[command(
+    name = "vouch",
+    version,
+    long_version = help::LONG_VERSION,
+    after_help = help::ALL_EXIT_CODES,
+    propagate_version = true
+)]
 pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Say what vouch does on stderr: which files, which registry requests (with status and
+    /// time), which signature was tried and why it was rejected. `-vv` for more detail.
+    /// Credentials are never shown.
+    #[arg(short, long, global = true, action = ArgAction::Count, conflicts_with = "quiet", help_heading = "Global options")]
+    pub(crate) verbose: u8,
+
+    /// Print nothing but errors: no verdict lines, no count lines, no progress bars. The exit
+    /// code says the outcome.
+    #[arg(short, long, global = true, help_heading = "Global options")]
+    pub(crate) quiet: bool,
+
+    /// Status symbols (✅ ❌ ⚠️) in text output: `auto` uses them when stdout is a terminal and
+    /// NO_COLOR is not set; otherwise the words OK, FAILED, WARNING, SKIPPED are printed.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, help_heading = "Global options")]
+    pub(crate) color: ColorChoice,
+}
+
+/// Values of `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    /// Symbols on a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always symbols.
+    Always,
+    /// Always plain words.
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -45,7 +77,7 @@ pub(crate) enum Command {
     /// prints `Verification failure`, says why on stderr and exits 1. Unreadable or malformed
     /// input (missing file, not a public key, malformed signature) exits 2 without printing a
     /// verdict.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = help::VERIFY_BLOB)]
     VerifyBlob(VerifyBlobArgs),
     /// Verify every signed file in a folder, in parallel.
     ///
@@ -54,7 +86,7 @@ pub(crate) enum Command {
     /// by name, then a count line. Hidden files, subfolders, and signature, key and bundle files
     /// (`.sig`, `.sig.bin`, `.pub`, `.key`, `.pem`, `.sigstore.json`, `.bundle`) are never listed as
     /// unsigned.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = help::VERIFY_DIR)]
     VerifyDir(VerifyDirArgs),
     /// Verify the signatures on container images in an OCI registry, like `cosign verify`.
     ///
@@ -62,15 +94,15 @@ pub(crate) enum Command {
     /// its tag-schema fallback) and in cosign's legacy `sha256-<hex>.sig` tag, and verifies
     /// them offline: with a key, nothing but the registry is contacted. Prints, per image, its
     /// digest and every signature that verified, with where it was found.
-    #[command(after_help = IMAGE_EXIT_CODES)]
+    #[command(after_help = help::VERIFY)]
     Verify(VerifyImageArgs),
     /// Print where an image's signatures live, like `cosign triangulate`: the legacy
     /// signature tag and the referrers location, one per line.
-    #[command(after_help = IMAGE_EXIT_CODES)]
+    #[command(after_help = help::TRIANGULATE)]
     Triangulate(ImageLookupArgs),
     /// List every signature attached to an image, in all the places they live, without
     /// verifying them.
-    #[command(after_help = IMAGE_EXIT_CODES)]
+    #[command(after_help = help::TREE)]
     Tree(ImageLookupArgs),
     /// Sign one file with a private key, like `cosign sign-blob` and `openssl dgst -sign`.
     ///
@@ -78,14 +110,14 @@ pub(crate) enum Command {
     /// cosign does. A file is streamed: memory use does not depend on its size (Ed25519 input on
     /// standard input is held in memory, up to 64 MiB). Outputs are written whole or not at all
     /// (a temporary file renamed into place).
-    #[command(after_help = SIGN_EXIT_CODES)]
+    #[command(after_help = help::SIGN_BLOB)]
     SignBlob(SignBlobArgs),
     /// Sign every data file in a folder that has no `X.sig.bin` yet, writing DER `X.sig.bin`
     /// files that `vouch verify-dir` and `openssl dgst -verify` check.
     ///
     /// Which files are data files, and which signature belongs to which file, is decided
     /// exactly as `verify-dir` decides it. Prints one line per data file and a count line.
-    #[command(after_help = SIGN_EXIT_CODES)]
+    #[command(after_help = help::SIGN_DIR)]
     SignDir(SignDirArgs),
     /// Sign container images in their registry with a private key, like `cosign sign --key`.
     ///
@@ -95,7 +127,7 @@ pub(crate) enum Command {
     /// `legacy` appends a layer to the `sha256-<hex>.sig` manifest (cosign ≤ 2, skopeo).
     /// Signatures already there are kept as they are. No transparency-log entry is made:
     /// verify with `vouch verify --key PUB --insecure-ignore-tlog IMAGE`.
-    #[command(after_help = SIGN_IMAGE_EXIT_CODES)]
+    #[command(after_help = help::SIGN)]
     Sign(SignImageArgs),
     /// Generate a key pair, like `cosign generate-key-pair`.
     ///
@@ -106,19 +138,93 @@ pub(crate) enum Command {
     /// a prompt (asked twice) on a terminal, or all of standard input. `--format pkcs8` writes an
     /// unencrypted PKCS#8 key instead, as `openssl genpkey` does. Existing files are never
     /// overwritten without --force.
-    #[command(after_help = KEYS_EXIT_CODES)]
+    #[command(after_help = help::GENERATE_KEY_PAIR)]
     GenerateKeyPair(GenerateKeyPairArgs),
     /// Convert a private key to cosign's encrypted format, like `cosign import-key-pair`.
     ///
     /// Reads PKCS#8, SEC1 `EC PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY` or encrypted PKCS#8. Writes `PREFIX.key` (mode 0600) and `PREFIX.pub`. An encrypted input key is decrypted
     /// with the same password sources (a terminal asks for each password separately).
-    #[command(after_help = KEYS_EXIT_CODES)]
+    #[command(after_help = help::IMPORT_KEY_PAIR)]
     ImportKeyPair(ImportKeyPairArgs),
     /// Print the public key of a private key, like `cosign public-key`.
     ///
     /// PEM SubjectPublicKeyInfo, as `openssl pkey -pubout` writes it.
-    #[command(after_help = KEYS_EXIT_CODES)]
+    #[command(after_help = help::PUBLIC_KEY)]
     PublicKey(PublicKeyArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    #[command(after_help = help::COMPLETION)]
+    Completion(CompletionArgs),
+    /// Print the version, the git commit and its date, the target and the features built in.
+    #[command(after_help = help::VERSION)]
+    Version(VersionArgs),
+    /// Write a man page per command (troff) into a folder: `cargo xtask man` keeps
+    /// docs/man/ up to date with it.
+    #[command(hide = true)]
+    Manpages(ManpagesArgs),
+}
+
+impl Command {
+    /// cosign's flags that vouch refuses, for the commands that share cosign's.
+    pub(crate) fn cosign_only(&self) -> Option<&CosignOnly> {
+        match self {
+            Self::VerifyBlob(args) => Some(&args.cosign_only),
+            Self::Verify(args) => Some(&args.cosign_only),
+            Self::SignBlob(args) => Some(&args.cosign_only),
+            Self::Sign(args) => Some(&args.cosign_only),
+            _ => None,
+        }
+    }
+
+    /// `--tlog-upload`, for the signing commands.
+    pub(crate) fn tlog_upload(&self) -> Option<bool> {
+        match self {
+            Self::SignBlob(args) => args.tlog_upload,
+            Self::Sign(args) => args.tlog_upload,
+            _ => None,
+        }
+    }
+
+    /// `--output` and `--output-file`, for the commands that print a report.
+    pub(crate) fn output(&self) -> Option<&OutputArg> {
+        match self {
+            Self::VerifyBlob(args) => Some(&args.output),
+            Self::VerifyDir(args) => Some(&args.output),
+            Self::Verify(args) => Some(&args.output),
+            Self::Triangulate(args) | Self::Tree(args) => Some(&args.output),
+            Self::Sign(args) => Some(&args.output),
+            Self::GenerateKeyPair(args) => Some(&args.output),
+            Self::ImportKeyPair(args) => Some(&args.output),
+            Self::Version(args) => Some(&args.output),
+            Self::SignBlob(_)
+            | Self::SignDir(_)
+            | Self::PublicKey(_)
+            | Self::Completion(_)
+            | Self::Manpages(_) => None,
+        }
+    }
+}
+
+/// Arguments of `vouch completion`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+/// Arguments of `vouch version`.
+#[derive(Debug, Args)]
+pub(crate) struct VersionArgs {
+    #[command(flatten)]
+    pub(crate) output: OutputArg,
+}
+
+/// Arguments of `vouch manpages`.
+#[derive(Debug, Args)]
+pub(crate) struct ManpagesArgs {
+    /// The folder to write `vouch.1` and `vouch-<command>.1` into (created if missing).
+    #[arg(value_name = "DIR")]
+    pub(crate) dir: PathBuf,
 }
 
 /// `--digest`, shared by both commands.
@@ -138,13 +244,30 @@ impl DigestArg {
     }
 }
 
-/// `--output`, shared by both commands.
+/// `--output` and `--output-file`, shared by the commands that print a report.
 #[derive(Debug, Args)]
 pub(crate) struct OutputArg {
     /// Output on stdout: `text` for people and openssl-compatible scripts, `json` for programs.
     /// Errors and hints go to stderr either way.
-    #[arg(long = "output", value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
+    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
     pub(crate) format: OutputFormat,
+
+    /// Write the report to this file instead of stdout (cosign's --output-file). Written whole
+    /// when the command ends, or not at all.
+    #[arg(long = "output-file", value_name = "FILE")]
+    pub(crate) output_file: Option<PathBuf>,
+}
+
+/// A boolean flag as Go's flag package (cosign) takes it: alone for `true`, or `=true`,
+/// `=false`, `=1`, `=0`, `=t`, `=f` (strconv.ParseBool's spellings).
+pub(crate) fn go_bool(text: &str) -> Result<bool, String> {
+    match text {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
+        _ => Err(format!(
+            "expected true or false (as --flag=true), found `{text}`"
+        )),
+    }
 }
 
 /// Values of `--digest`.

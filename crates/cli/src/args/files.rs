@@ -7,14 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use vouch_blob::SignatureEncoding;
 
-use super::{DigestArg, DigestArgValue, OutputArg, PasswordArgs};
-
-pub(super) const SIGN_EXIT_CODES: &str = "\
-Exit codes:
-  0  signed: every signature asked for was written (sign-dir: or was already there)
-  1  sign-dir only: some files could not be signed (each says why); the others were signed
-  2  bad input or usage: unreadable or wrong key, wrong password, unreadable file, a file
-     that cannot be written, bad arguments; nothing was written";
+use super::{CosignOnly, DigestArg, DigestArgValue, OutputArg, PasswordArgs};
 
 /// Arguments of `vouch sign-blob`.
 #[derive(Debug, Args)]
@@ -45,6 +38,18 @@ pub(crate) struct SignBlobArgs {
     pub(crate) bundle: Option<PathBuf>,
 
     #[command(flatten)]
+    pub(crate) cosign_only: CosignOnly,
+
+    /// Accepted for cosign scripts (`-y`): vouch never asks for confirmation.
+    #[arg(short = 'y', long = "yes", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
+    pub(crate) yes: bool,
+
+    /// cosign's transparency-log upload: vouch makes no log entry, so only
+    /// `--tlog-upload=false` is accepted (what vouch does anyway).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = super::go_bool)]
+    pub(crate) tlog_upload: Option<bool>,
+
+    #[command(flatten)]
     pub(crate) password: PasswordArgs,
 
     /// The file to sign, or `-` for standard input.
@@ -68,7 +73,7 @@ pub(crate) struct SignDirArgs {
     pub(crate) digest: Option<DigestArgValue>,
 
     /// Also sign files that already have an `X.sig.bin`, replacing it.
-    #[arg(long)]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
     pub(crate) force: bool,
 
     #[command(flatten)]
@@ -131,6 +136,9 @@ pub(crate) struct VerifyBlobArgs {
     #[command(flatten)]
     pub(crate) output: OutputArg,
 
+    #[command(flatten)]
+    pub(crate) cosign_only: CosignOnly,
+
     /// The file to verify, or `-` for standard input.
     #[arg(value_name = "FILE")]
     pub(crate) file: PathBuf,
@@ -177,7 +185,7 @@ pub(crate) struct BundleArgs {
 
     /// Accept a bundle without a transparency-log entry and skip log verification. Nobody can
     /// then audit that the signature was ever published: use only for keys you control.
-    #[arg(long, requires = "bundle")]
+    #[arg(long, requires = "bundle", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
     pub(crate) insecure_ignore_tlog: bool,
 }
 
@@ -193,7 +201,7 @@ pub(crate) struct VerifyDirArgs {
     pub(crate) key: PathBuf,
 
     /// Treat data files without a signature as failures (exit 1).
-    #[arg(long)]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
     pub(crate) require_signed: bool,
 
     #[command(flatten)]

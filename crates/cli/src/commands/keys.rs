@@ -4,10 +4,10 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use vouch_keys::rand_core::UnwrapErr;
+use crate::signing::os_rng;
 use vouch_keys::{PrivateKey, Zeroizing};
 
-use crate::cli::{GenerateKeyPairArgs, ImportKeyPairArgs, KeyFormat, PublicKeyArgs};
+use crate::args::{GenerateKeyPairArgs, ImportKeyPairArgs, KeyFormat, PublicKeyArgs};
 use crate::error::{InputError, Role};
 use crate::exit::Outcome;
 use crate::input;
@@ -16,13 +16,6 @@ use crate::password::{self, Passwords};
 use crate::write::{self, PRIVATE_KEY_MODE, PUBLIC_MODE};
 /// What the prompt asks the password of, for a key being written (cosign's wording).
 const NEW_KEY_PURPOSE: &str = "private key";
-
-/// The operating system's random generator, for keys, salts and nonces.
-///
-/// `UnwrapErr` panics if the OS generator fails, which leaves nothing sensible to do.
-pub(crate) fn os_rng() -> UnwrapErr<getrandom::SysRng> {
-    UnwrapErr(getrandom::SysRng)
-}
 
 /// `vouch generate-key-pair`.
 pub(crate) fn generate(args: &GenerateKeyPairArgs) -> anyhow::Result<Outcome> {

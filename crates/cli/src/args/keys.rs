@@ -7,12 +7,6 @@ use clap::{Args, ValueEnum};
 
 use super::OutputArg;
 
-pub(super) const KEYS_EXIT_CODES: &str = "\
-Exit codes:
-  0  done: every file asked for was written
-  2  bad input or usage: unreadable or unsupported key, wrong password, passwords that do not
-     match, an output file that exists (without --force) or cannot be written, bad arguments";
-
 /// Where a private key's password comes from, shared by every command that reads or writes an
 /// encrypted private key. Without --password-file: `VOUCH_PASSWORD`, else `COSIGN_PASSWORD`,
 /// else a prompt on a terminal, else all of standard input (see docs/cli.md, "Passwords").
@@ -41,7 +35,7 @@ pub(crate) struct GenerateKeyPairArgs {
     pub(crate) key_format: KeyFormat,
 
     /// Overwrite `PREFIX.key` and `PREFIX.pub` if they exist.
-    #[arg(long)]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
     pub(crate) force: bool,
 
     #[command(flatten)]
@@ -64,7 +58,7 @@ pub(crate) struct ImportKeyPairArgs {
     pub(crate) output_key_prefix: PathBuf,
 
     /// Overwrite `PREFIX.key` and `PREFIX.pub` if they exist.
-    #[arg(long)]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
     pub(crate) force: bool,
 
     #[command(flatten)]
@@ -86,7 +80,7 @@ pub(crate) struct PublicKeyArgs {
     pub(crate) output_file: Option<PathBuf>,
 
     /// Overwrite --output-file if it exists.
-    #[arg(long, requires = "output_file")]
+    #[arg(long, requires = "output_file", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
     pub(crate) force: bool,
 
     #[command(flatten)]

@@ -2,24 +2,22 @@
 //! signatures; and what `sign-dir` shares with it (reading the key, signing a file, writing
 //! files atomically).
 
-use std::fs::File;
-use std::io::{self, IsTerminal as _, Read};
+use std::io::{self, IsTerminal as _};
 use std::path::Path;
 
-use vouch_blob::{DigestAlgorithm, SignatureEncoding, SignedBlob};
-use vouch_keys::{Algorithm, PrivateKey, Zeroizing};
+use vouch_blob::{DigestAlgorithm, SignatureEncoding};
+use vouch_keys::{Algorithm, PrivateKey};
 
-use crate::cli::{SignBlobArgs, SignFormat};
+use crate::args::{SignBlobArgs, SignFormat};
+use crate::data::{Data, Progress};
 use crate::error::{InputError, Role};
 use crate::exit::Outcome;
 use crate::input;
 use crate::output;
 use crate::password;
-use crate::verify::{Data, Progress};
+use crate::signing::sign_data;
 use crate::write::{self, PUBLIC_MODE};
 
-/// Private key files are small; this catches a data file passed as `--key`.
-const MAX_KEY_LEN: u64 = 1 << 20;
 /// How every encrypted PEM private key starts (PKCS#8 and cosign's).
 const ENCRYPTED_LABEL: &[u8] = b"-----BEGIN ENCRYPTED ";
 
@@ -148,67 +146,8 @@ fn password_from_stdin(args: &SignBlobArgs) -> Result<bool, InputError> {
     if args.password.password_file.is_some() || env_set || io::stdin().is_terminal() {
         return Ok(false);
     }
-    let bytes = Zeroizing::new(input::read_small(
-        &args.key,
-        Role::Key,
-        MAX_KEY_LEN,
-        "private key",
-    )?);
+    let bytes = input::read_key_bytes(&args.key, "private key")?;
     Ok(bytes
         .windows(ENCRYPTED_LABEL.len())
         .any(|w| w == ENCRYPTED_LABEL))
-}
-
-/// Streams `data` through vouch-blob's signing: a file with [`vouch_blob::sign_reopen`] (read
-/// once, or for Ed25519 twice and once more to check, in constant memory), standard input with
-/// [`vouch_blob::sign_reader`] (Ed25519 input then held in memory, up to its limit).
-pub(crate) fn sign_data(
-    key: &PrivateKey,
-    data: Data<'_>,
-    digest: DigestAlgorithm,
-    progress: Progress,
-) -> Result<SignedBlob, InputError> {
-    let result = match data {
-        Data::Stdin => {
-            vouch_blob::sign_reader(key, io::stdin(), digest, &mut crate::keys_cmd::os_rng())
-        }
-        Data::File(path) => {
-            // Opened once up front, so that a missing file is reported as such.
-            let first = open_data(path)?;
-            let mut first = Some(first);
-            vouch_blob::sign_reopen(
-                key,
-                || {
-                    let file = match first.take() {
-                        Some(file) => file,
-                        None => File::open(path)?,
-                    };
-                    Ok(match progress {
-                        Progress::IfLarge => output::progress_reader(file, path),
-                        Progress::Never => Box::new(file) as Box<dyn Read + Send>,
-                    })
-                },
-                digest,
-                &mut crate::keys_cmd::os_rng(),
-            )
-        }
-    };
-    result.map_err(|err| match err {
-        vouch_blob::Error::ReadArtifact(_) => InputError::Data {
-            path: data.display(),
-            source: err,
-        },
-        source => InputError::Sign {
-            path: data.display(),
-            source,
-        },
-    })
-}
-
-fn open_data(path: &Path) -> Result<File, InputError> {
-    File::open(path).map_err(|source| InputError::Read {
-        path: input::display(path),
-        role: Role::SignData,
-        source,
-    })
 }

@@ -5,13 +5,13 @@ use std::path::Path;
 
 use vouch_sigstore::{Bundle, VerifiedBundle};
 
-use crate::cli::{OutputFormat, VerifyBlobArgs};
+use crate::args::{OutputFormat, VerifyBlobArgs};
+use crate::data::Data;
 use crate::error::{InputError, Role};
 use crate::exit::{self, Outcome};
 use crate::input;
 use crate::output::{self, BundleReport};
 use crate::signer::{self, Keyless};
-use crate::verify::Data;
 
 /// Bundles are kilobytes; the library's limit, which its parser is bounded for.
 const MAX_BUNDLE_LEN: u64 = vouch_sigstore::MAX_BUNDLE_BYTES;

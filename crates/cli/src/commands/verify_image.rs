@@ -4,42 +4,18 @@
 //! concurrently (`--jobs`) with one shared registry client (one connection pool, one token
 //! cache), and each lookup is verified as soon as it is complete.
 
-use std::fs;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use tokio::sync::Semaphore;
-use vouch_oci::{
-    Credentials, ImagePolicy, ImageRef, Lookup, LookupOptions, Platform, RegistryClient,
-    RegistryOptions, Repository, VerifiedImage,
-};
+use vouch_oci::{ImagePolicy, ImageRef, LookupOptions, RegistryClient, VerifiedImage};
 use vouch_sigstore::{Policy, Verifier};
 
-use crate::cli::{LookupArgs, OutputFormat, RegistryArgs, VerifyImageArgs};
-use crate::error::InputError;
+use crate::args::{OutputFormat, VerifyImageArgs};
 use crate::exit::{self, Outcome};
-use crate::output;
+use crate::output::{self, image::ImageResult};
+use crate::registry_flags::{lookup_options, parse_annotations, parse_images, registry_client};
 use crate::signer::{self, Keyless};
-
-/// What happened to one image.
-#[derive(Debug)]
-pub(crate) struct ImageResult {
-    /// The reference as given on the command line.
-    pub(crate) given: String,
-    pub(crate) image: ImageRef,
-    /// The lookup, if it completed.
-    pub(crate) lookup: Option<Lookup>,
-    pub(crate) verdict: anyhow::Result<VerifiedImage>,
-}
-
-impl ImageResult {
-    pub(crate) fn exit_code(&self) -> u8 {
-        match &self.verdict {
-            Ok(_) => exit::VERIFIED,
-            Err(err) => exit::code(err),
-        }
-    }
-}
 
 /// Runs `vouch verify`. Prints the verdicts on stdout; errors of single images on stderr.
 pub(crate) fn run(args: &VerifyImageArgs) -> anyhow::Result<Outcome> {
@@ -93,8 +69,7 @@ pub(crate) fn run(args: &VerifyImageArgs) -> anyhow::Result<Outcome> {
     let code = results
         .iter()
         .map(ImageResult::exit_code)
-        .max()
-        .unwrap_or(exit::VERIFIED);
+        .fold(exit::VERIFIED, exit::worst);
     Ok(Outcome::Code(code))
 }
 
@@ -167,7 +142,13 @@ async fn verify_one(shared: &Shared, given: String, image: ImageRef) -> ImageRes
     if shared.check_identity {
         policy = policy.check_identity(image.repository().clone());
     }
+    tracing::info!(
+        "{image}: {} ({} signature candidate(s) found)",
+        lookup.digest,
+        lookup.candidates.len()
+    );
     let verdict = vouch_oci::verify_image(&lookup, &policy, &shared.verifier).map_err(Into::into);
+    trace_verdict(&image, &verdict);
     // The signatures' bytes are not needed for the report: freed now, so that a run over many
     // images holds at most `--jobs` lookups' worth of them (docs/oci.md, "Limits").
     lookup.candidates = Vec::new();
@@ -179,107 +160,24 @@ async fn verify_one(shared: &Shared, given: String, image: ImageRef) -> ImageRes
     }
 }
 
-pub(crate) fn parse_images(images: &[String]) -> anyhow::Result<Vec<(String, ImageRef)>> {
-    images
-        .iter()
-        .map(|given| {
-            ImageRef::parse(given)
-                .map(|image| (given.clone(), image))
-                .map_err(|err| {
-                    InputError::Usage {
-                        message: format!("{err}"),
-                    }
-                    .into()
-                })
-        })
-        .collect()
-}
-
-pub(crate) fn parse_annotations(annotations: &[String]) -> anyhow::Result<Vec<(String, String)>> {
-    annotations
-        .iter()
-        .map(|pair| match pair.split_once('=') {
-            Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
-            _ => Err(InputError::Usage {
-                message: format!(
-                    "-a/--annotations takes KEY=VALUE, found `{pair}` (e.g. -a env=prod)"
-                ),
-            }
-            .into()),
-        })
-        .collect()
-}
-
-pub(crate) fn lookup_options(args: &LookupArgs) -> anyhow::Result<LookupOptions> {
-    let mut options = LookupOptions::new();
-    if let Some(platform) = &args.platform {
-        let platform = Platform::parse(platform).map_err(|err| InputError::Usage {
-            message: format!(
-                "--platform: {err} (expected os/arch or os/arch/variant, e.g. linux/amd64)"
-            ),
-        })?;
-        options = options.with_platform(platform);
-    }
-    if let Some(repository) = signature_repository(args.signature_repository.as_deref())? {
-        options = options.with_signature_repository(repository);
-    }
-    Ok(options)
-}
-
-/// `--signature-repository` (or `COSIGN_REPOSITORY`, which clap reads into it); empty is unset.
-pub(crate) fn signature_repository(given: Option<&str>) -> anyhow::Result<Option<Repository>> {
-    given
-        .filter(|r| !r.is_empty())
-        .map(|r| {
-            Repository::parse(r).map_err(|err| {
-                InputError::Usage {
-                    message: format!("--signature-repository (or COSIGN_REPOSITORY): {err}"),
-                }
-                .into()
-            })
-        })
-        .transpose()
-}
-
-/// The registry client: docker and podman credentials from the environment, unless the
-/// flags give some.
-pub(crate) fn registry_client(args: &RegistryArgs) -> anyhow::Result<RegistryClient> {
-    let mut options = RegistryOptions::from_env()
-        .allow_http(args.allow_http_registry)
-        .deadline(Some(args.timeout))
-        .user_agent(concat!("vouch/", env!("CARGO_PKG_VERSION")));
-    if !args.registry_cacert.is_empty() {
-        let mut pems = Vec::new();
-        for path in &args.registry_cacert {
-            pems.push(fs::read(path).map_err(|source| InputError::Read {
-                path: crate::input::display(path),
-                role: crate::error::Role::CaCertificates,
-                source,
-            })?);
+/// `-v`: each signature tried, and why it was accepted or rejected.
+fn trace_verdict(image: &ImageRef, verdict: &anyhow::Result<VerifiedImage>) {
+    if let Ok(verified) = verdict {
+        for signature in verified.verified() {
+            tracing::info!(
+                "{image}: accepted {}",
+                output::image::signature_line(signature)
+            );
         }
-        options = options.ca_certificates(pems);
     }
-    if let (Some(cert), Some(key)) = (&args.registry_client_cert, &args.registry_client_key) {
-        let read = |path: &std::path::Path| {
-            fs::read(path).map_err(|source| InputError::Read {
-                path: crate::input::display(path),
-                role: crate::error::Role::ClientCertificate,
-                source,
-            })
-        };
-        let key = vouch_keys::Zeroizing::new(read(key)?);
-        options = options.client_certificate(&read(cert)?, &key);
+    // Those of a valid verdict, and of one that is not.
+    for rejection in output::image::rejections_of(verdict) {
+        tracing::info!(
+            "{image}: rejected the {} signature in {} ({}): {}",
+            rejection.kind(),
+            rejection.manifest_digest(),
+            rejection.source().as_str(),
+            rejection.reason()
+        );
     }
-    match (
-        &args.registry_username,
-        &args.registry_password,
-        &args.registry_token,
-    ) {
-        (Some(user), Some(password), _) => {
-            options = options.credentials(Credentials::basic(user, password));
-        }
-        (_, _, Some(token)) => options = options.credentials(Credentials::bearer(token)),
-        _ => {}
-    }
-    Ok(RegistryClient::new(options)?)
 }

@@ -1,0 +1,244 @@
+//! The text after each command's options in `--help` (and its man page): examples from real
+//! use, then the exit codes. Written once as macros so that `vouch --help` lists every code
+//! with the same words as each command.
+
+macro_rules! file_exit_codes {
+    () => {
+        "\
+Exit codes (as openssl's, except 2):
+  0  verified: every signature checked is valid
+  1  not verified: a signature does not verify; for verify-dir also a missing data file, a
+     signature or data file that cannot be checked, no signature at all, or an unsigned file
+     with --require-signed
+  2  bad input or usage: unreadable file, not a public key, malformed signature or bundle,
+     bad arguments (openssl exits 1 here too)
+  With --bundle, a bundle that does not verify exits with its reason:
+  3  identity mismatch                 4  transparency-log entry missing
+  5  transparency-log proof invalid    6  certificate not valid at signing time
+  7  certificate not trusted (chain or SCT)
+  8  timestamp invalid"
+    };
+}
+
+macro_rules! image_exit_codes {
+    () => {
+        "\
+Exit codes (10-12 as cosign's):
+  0   verified: at least one signature on each image verifies for the key or identity
+  2   bad input or usage: unreadable key, malformed reference, bad arguments
+  10  no signatures found for the image (after looking in every place they can live)
+  11  image or tag not found
+  12  signatures found, but none verifies for this key or identity (or the others could not
+      be checked: over a size limit, an unknown format)
+  13  registry lookup failed: network, TLS, authentication, throttling, or a registry that
+      sent bytes not matching their digest
+  With several images, the exit code is that of the worst outcome: 12, then 10, 11, 2, 13."
+    };
+}
+
+macro_rules! sign_exit_codes {
+    () => {
+        "\
+Exit codes:
+  0  signed: every signature asked for was written (sign-dir: or was already there)
+  1  sign-dir only: some files could not be signed (each says why); the others were signed
+  2  bad input or usage: unreadable or wrong key, wrong password, unreadable file, a file
+     that cannot be written, bad arguments; nothing was written"
+    };
+}
+
+macro_rules! sign_image_exit_codes {
+    () => {
+        "\
+Exit codes:
+  0   every image was signed (or already carried this exact signature)
+  2   bad input or usage: unreadable key, wrong password, bad reference or annotation
+  11  image or tag not found
+  13  registry failure: network, authentication, push permission, throttling; or the registry
+      holds something under a signature tag that is not what vouch writes there (it is left
+      as it is)
+  With several images, the exit code is that of the worst outcome; the images before a
+  failure stay signed."
+    };
+}
+
+macro_rules! keys_exit_codes {
+    () => {
+        "\
+Exit codes:
+  0  done: every file asked for was written
+  2  bad input or usage: unreadable or unsupported key, wrong password, passwords that do not
+     match, an output file that exists (without --force) or cannot be written, bad arguments"
+    };
+}
+
+/// `vouch --help`: every exit code of every command.
+pub(super) const ALL_EXIT_CODES: &str = concat!(
+    "Files (verify-blob, verify-dir):\n",
+    file_exit_codes!(),
+    "\n\nImages (verify, tree, triangulate, sign):\n",
+    image_exit_codes!(),
+    "\n\nSigning files and keys: 0 done, 1 sign-dir could not sign some files, 2 bad input.\n\n",
+    "More in docs/cli.md and `man vouch-<command>`."
+);
+
+pub(super) const VERIFY_BLOB: &str = concat!(
+    "\
+Examples:
+  # A release file and its detached signature, as `openssl dgst -sha256 -verify` checks it
+  vouch verify-blob --key vendor.pub --signature app-1.2.tar.zst.sig.bin app-1.2.tar.zst
+
+  # A Sigstore bundle made by a GitHub Actions workflow (keyless)
+  vouch verify-blob --bundle app-1.2.tar.zst.sigstore.json \\
+    --certificate-identity https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.2 \\
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com app-1.2.tar.zst
+
+  # From a pipe, with a report for scripts
+  curl -sS https://example.com/app.iso | vouch verify-blob --key vendor.pub \\
+    --signature app.iso.sig.bin --output json -
+
+",
+    file_exit_codes!()
+);
+
+pub(super) const VERIFY_DIR: &str = concat!(
+    "\
+Examples:
+  # Every X.sig.bin in a download folder against its file X, in parallel
+  vouch verify-dir ~/Downloads/acme-1.2 --key vendor.pub
+
+  # In CI: every file must carry a valid signature; a JSON report for the job's artifacts
+  vouch verify-dir release/ --key vendor.pub --require-signed --output json --output-file report.json
+
+",
+    file_exit_codes!()
+);
+
+pub(super) const VERIFY: &str = concat!(
+    "\
+Examples:
+  # An image signed with `cosign sign --key cosign.key`
+  vouch verify --key cosign.pub ghcr.io/acme/app:1.2.0
+
+  # Keyless, signed by a GitHub Actions workflow of the acme organisation
+  vouch verify --certificate-identity-regexp '^https://github.com/acme/.*' \\
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com ghcr.io/acme/app:1.2.0
+
+  # Signed by skopeo or `cosign sign --tlog-upload=false`, one platform of a multi-arch index
+  vouch verify --key release.pub --insecure-ignore-tlog --platform linux/arm64 registry.example.com/app@sha256:3b4e…
+
+",
+    image_exit_codes!()
+);
+
+pub(super) const TRIANGULATE: &str = concat!(
+    "\
+Examples:
+  vouch triangulate ghcr.io/acme/app:1.2.0
+  skopeo inspect \"docker://$(vouch triangulate ghcr.io/acme/app:1.2.0 | head -n 1)\"
+
+",
+    image_exit_codes!()
+);
+
+pub(super) const TREE: &str = concat!(
+    "\
+Examples:
+  vouch tree ghcr.io/acme/app:1.2.0
+  vouch tree --platform linux/amd64 --output json docker.io/library/alpine:3.20
+
+",
+    image_exit_codes!()
+);
+
+pub(super) const SIGN_BLOB: &str = concat!(
+    "\
+Examples:
+  # A DER signature that `openssl dgst -sha256 -verify vendor.pub -signature …` checks
+  vouch sign-blob --key vendor.pem --output-signature app-1.2.tar.zst.sig.bin app-1.2.tar.zst
+
+  # cosign's base64 signature on stdout, and a Sigstore bundle beside it
+  vouch sign-blob --key cosign.key --bundle app.sigstore.json app.tar.zst
+
+",
+    sign_exit_codes!()
+);
+
+pub(super) const SIGN_DIR: &str = concat!(
+    "\
+Examples:
+  # Sign every file of a release folder that has no X.sig.bin yet
+  vouch sign-dir release/ --key vendor.pem
+  vouch verify-dir release/ --key vendor.pub --require-signed
+
+",
+    sign_exit_codes!()
+);
+
+pub(super) const SIGN: &str = concat!(
+    "\
+Examples:
+  vouch sign --key cosign.key ghcr.io/acme/app:1.2.0
+  # As cosign 2 and skopeo sign: the sha256-<hex>.sig tag, with an annotation
+  vouch sign --key cosign.key --signature-format legacy -a release=1.2.0 registry.example.com/app:1.2.0
+
+",
+    sign_image_exit_codes!()
+);
+
+pub(super) const GENERATE_KEY_PAIR: &str = concat!(
+    "\
+Examples:
+  # cosign.key and cosign.pub, the password asked twice
+  vouch generate-key-pair
+  # In CI, the password from a secret file
+  vouch generate-key-pair --output-key-prefix release --password-file /run/secrets/key-password
+
+",
+    keys_exit_codes!()
+);
+
+pub(super) const IMPORT_KEY_PAIR: &str = concat!(
+    "\
+Examples:
+  # An openssl key, for use with cosign and vouch sign
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out vendor.pem
+  vouch import-key-pair --key vendor.pem --output-key-prefix vendor
+
+",
+    keys_exit_codes!()
+);
+
+pub(super) const PUBLIC_KEY: &str = concat!(
+    "\
+Examples:
+  vouch public-key --key cosign.key --output-file cosign.pub
+  # The public half of an unencrypted openssl key, as `openssl pkey -pubout` prints it
+  vouch public-key --key vendor.pem > vendor.pub
+
+",
+    keys_exit_codes!()
+);
+
+pub(super) const COMPLETION: &str = "\
+Examples:
+  vouch completion bash > /etc/bash_completion.d/vouch
+  vouch completion zsh > \"${fpath[1]}/_vouch\"
+  vouch completion fish > ~/.config/fish/completions/vouch.fish";
+
+pub(super) const VERSION: &str = "\
+Examples:
+  vouch version
+  vouch version --output json | jq -r .commit";
+
+/// `vouch --version` in long form (`vouch version` prints the same as text).
+pub(super) const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ncommit: ",
+    env!("VOUCH_GIT_COMMIT"),
+    "\ncommit date: ",
+    env!("VOUCH_COMMIT_DATE"),
+    "\ntarget: ",
+    env!("VOUCH_TARGET"),
+    "\nfeatures: registry"
+);

@@ -1,0 +1,42 @@
+//! One module per command. Commands never import each other: what two of them share lives in
+//! a module of its own below them (`data`, `folder`, `signing`, `registry_flags`, `password`,
+//! `write`), and what they print in `output` (checked by `cargo xtask tidy`).
+
+mod completion;
+mod image_lookup;
+mod keys;
+mod manpages;
+mod sign_blob;
+mod sign_dir;
+mod sign_image;
+mod verify_blob;
+mod verify_bundle;
+mod verify_dir;
+mod verify_image;
+mod version;
+
+use crate::args::Command;
+use crate::exit::Outcome;
+
+/// Runs `command`; the caller prints the error, if any.
+pub(crate) fn run(command: &Command) -> anyhow::Result<Outcome> {
+    match command {
+        Command::VerifyBlob(args) => match &args.sigstore.bundle {
+            Some(bundle) => verify_bundle::run(args, bundle),
+            None => verify_blob::run(args),
+        },
+        Command::VerifyDir(args) => verify_dir::run(args),
+        Command::Verify(args) => verify_image::run(args),
+        Command::Triangulate(args) => image_lookup::triangulate(args),
+        Command::Tree(args) => image_lookup::tree(args),
+        Command::SignBlob(args) => sign_blob::run(args),
+        Command::SignDir(args) => sign_dir::run(args),
+        Command::Sign(args) => sign_image::run(args),
+        Command::GenerateKeyPair(args) => keys::generate(args),
+        Command::ImportKeyPair(args) => keys::import(args),
+        Command::PublicKey(args) => keys::public_key(args),
+        Command::Completion(args) => completion::run(args),
+        Command::Version(args) => version::run(args),
+        Command::Manpages(args) => manpages::run(args),
+    }
+}
