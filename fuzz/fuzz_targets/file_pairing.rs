@@ -33,12 +33,20 @@ fn check(names: &BTreeSet<&[u8]>, pairing: &Pairing<'_>) {
     }
     for orphan in &pairing.orphans {
         assert!(names.contains(orphan.signature));
-        assert!(orphan.looked_for.iter().all(|n| !names.contains(n.as_slice())));
+        assert!(
+            orphan
+                .looked_for
+                .iter()
+                .all(|n| !names.contains(n.as_slice()))
+        );
         seen.insert(orphan.signature);
     }
     for name in &pairing.unsigned {
         assert!(names.contains(name) && folder::is_data_name(name));
-        assert!(!pairing.pairs.iter().any(|p| p.data == *name), "signed and unsigned");
+        assert!(
+            !pairing.pairs.iter().any(|p| p.data == *name),
+            "signed and unsigned"
+        );
         seen.insert(name);
     }
     for name in names {

@@ -1,70 +1,10 @@
 use std::fmt;
-use std::str::FromStr;
 
 use sha2::Digest as _;
 
-/// A hash function a signature can be made over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum DigestAlgorithm {
-    /// SHA-256: the default, as in `openssl dgst` for EC keys and cosign.
-    #[default]
-    Sha256,
-    /// SHA-384 (`openssl dgst -sha384`).
-    Sha384,
-    /// SHA-512 (`openssl dgst -sha512`).
-    Sha512,
-}
-
-impl DigestAlgorithm {
-    /// Every supported algorithm.
-    pub const ALL: [Self; 3] = [Self::Sha256, Self::Sha384, Self::Sha512];
-
-    /// Stable lower-case identifier: `sha256`, `sha384`, `sha512`.
-    #[must_use]
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::Sha256 => "sha256",
-            Self::Sha384 => "sha384",
-            Self::Sha512 => "sha512",
-        }
-    }
-
-    /// Output length in bytes.
-    #[must_use]
-    pub fn output_len(self) -> usize {
-        match self {
-            Self::Sha256 => 32,
-            Self::Sha384 => 48,
-            Self::Sha512 => 64,
-        }
-    }
-}
-
-impl fmt::Display for DigestAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Sha256 => "SHA-256",
-            Self::Sha384 => "SHA-384",
-            Self::Sha512 => "SHA-512",
-        })
-    }
-}
-
-impl FromStr for DigestAlgorithm {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().replace('-', "").as_str() {
-            "sha256" => Ok(Self::Sha256),
-            "sha384" => Ok(Self::Sha384),
-            "sha512" => Ok(Self::Sha512),
-            _ => Err(format!(
-                "unknown digest `{s}`; expected sha256, sha384 or sha512"
-            )),
-        }
-    }
-}
+/// A hash function a signature can be made over: vouch-keys' [`vouch_keys::HashAlgorithm`], the
+/// one enum every vouch crate shares.
+pub use vouch_keys::HashAlgorithm as DigestAlgorithm;
 
 /// A message digest: algorithm plus bytes of the right length.
 #[derive(Clone, PartialEq, Eq, Hash)]

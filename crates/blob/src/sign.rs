@@ -22,7 +22,7 @@ use std::io::{self, Read};
 
 use base64::Engine as _;
 use rand_core::CryptoRng;
-use vouch_keys::{Algorithm, Fingerprint, HashAlgorithm, PrivateKey, PublicKey};
+use vouch_keys::{Algorithm, Fingerprint, PrivateKey, PublicKey};
 
 use crate::decode::{Decoded, decode};
 use crate::digest::Hasher;
@@ -267,7 +267,7 @@ pub fn sign_digest<G: CryptoRng + ?Sized>(
         return Err(Error::PrehashUnsupported { algorithm });
     }
     let signature = key
-        .sign_prehash_with_rng(hash_of(digest.algorithm()), digest.as_bytes(), rng)
+        .sign_prehash_with_rng(digest.algorithm(), digest.as_bytes(), rng)
         .map_err(Error::Signing)?;
     let public_key = key.public_key();
     let check = Signature::from_bytes(signature.clone())
@@ -299,14 +299,6 @@ fn native_encoding(algorithm: Algorithm) -> SignatureEncoding {
     match algorithm {
         Algorithm::EcdsaP256 | Algorithm::EcdsaP384 => SignatureEncoding::Der,
         _ => SignatureEncoding::Raw,
-    }
-}
-
-fn hash_of(digest: DigestAlgorithm) -> HashAlgorithm {
-    match digest {
-        DigestAlgorithm::Sha256 => HashAlgorithm::Sha256,
-        DigestAlgorithm::Sha384 => HashAlgorithm::Sha384,
-        DigestAlgorithm::Sha512 => HashAlgorithm::Sha512,
     }
 }
 

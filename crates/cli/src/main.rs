@@ -18,21 +18,26 @@ mod signing;
 mod write;
 // The only writer to the terminal.
 mod output;
-// Bottom: errors, their hints and exit codes, and escaping.
+// What to do next, for every error.
+mod hints;
+// Bottom: errors and exit codes, and escaping.
 mod error;
 mod escape;
 mod exit;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 use crate::args::Cli;
 use crate::error::Role;
 
 fn main() -> ExitCode {
     // clap prints usage errors itself and exits 2 (0 for --help and --version).
-    let cli = Cli::parse();
+    let matches = Cli::command()
+        .long_version(args::LONG_VERSION)
+        .get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
     output::configure(&cli.global);
     output::trace::init(cli.global.verbose);
     let report_file = cli.command.output().and_then(|o| o.output_file.as_deref());
@@ -56,7 +61,7 @@ fn main() -> ExitCode {
     match result {
         Ok(outcome) => outcome.into(),
         Err(err) => {
-            output::error(&err, &error::hints(&err));
+            output::error(&err, &hints::hints(&err));
             ExitCode::from(exit::code(&err))
         }
     }

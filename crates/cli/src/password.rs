@@ -28,6 +28,11 @@ pub(crate) const VOUCH_PASSWORD: &str = "VOUCH_PASSWORD";
 /// cosign's password variable, read when `VOUCH_PASSWORD` is not set.
 pub(crate) const COSIGN_PASSWORD: &str = "COSIGN_PASSWORD";
 
+/// The order [`Passwords`] tries its sources in, for messages.
+pub(crate) const SOURCE_ORDER: &str = "--password-file, else VOUCH_PASSWORD, else \
+                                       COSIGN_PASSWORD, else a prompt on a terminal, else all \
+                                       of standard input";
+
 /// Reads passwords from the configured source. Standard input can be read only once, so what
 /// it gave is kept for a second password of the same command (import-key-pair's input and
 /// output keys).
@@ -51,7 +56,12 @@ impl<'a> Passwords<'a> {
         Self { args, stdin: None }
     }
 
-    /// Where the password comes from: the one list of sources, in order (module docs).
+    /// Whether the password would be read from standard input (which `-` data then needs).
+    pub(crate) fn reads_stdin(&self) -> bool {
+        matches!(self.source_kind(), Source::Stdin)
+    }
+
+    /// Where the password comes from: the one list of sources, in order ([`SOURCE_ORDER`]).
     fn source_kind(&self) -> Source<'a> {
         if let Some(path) = &self.args.password_file {
             return Source::File(path);
@@ -163,38 +173,6 @@ pub(crate) fn read_private_key_with(
     let password = passwords.read(&input::display(path), false)?;
     PrivateKey::from_bytes(&bytes, Some(&password))
         .map_err(|source| key_error(source, Some(passwords.source())))
-}
-
-/// Hints for a private key that cannot be used.
-pub(crate) fn private_key_hints(
-    path: &str,
-    err: &vouch_keys::Error,
-    password_from: Option<&str>,
-) -> Vec<String> {
-    use vouch_keys::Error as E;
-    match err {
-        E::WrongPassword { .. } => {
-            let mut hints = vec![];
-            if let Some(source) = password_from {
-                hints.push(format!("the password was read from {source}"));
-            }
-            hints.push(
-                "vouch reads the password from --password-file, else VOUCH_PASSWORD, else \
-                 COSIGN_PASSWORD, else asks on the terminal, else reads all of standard input"
-                    .to_owned(),
-            );
-            hints
-        }
-        E::NotAPrivateKey { found } if found.starts_with("a public key") => vec![format!(
-            "{path} is a public key: pass the private key (`cosign.key`, not `cosign.pub`)"
-        )],
-        E::UnsupportedKdfParameters { .. } => vec![
-            "cosign writes N=65536 (cosign ≥ 2.2) or N=32768; a key with other parameters was \
-             not written by cosign, and cosign refuses it too"
-                .to_owned(),
-        ],
-        _ => Vec::new(),
-    }
 }
 
 fn read_password_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, InputError> {

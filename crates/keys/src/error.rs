@@ -1,5 +1,5 @@
+use crate::HashAlgorithm;
 use crate::kind::KeyFileKind;
-use crate::private_key::HashAlgorithm;
 use crate::public_key::Algorithm;
 
 /// Why bytes could not be read as a key, or a private key could not be used.
@@ -111,6 +111,13 @@ pub enum Error {
     MalformedPrivateKey {
         /// What is wrong with it.
         detail: String,
+    },
+    /// The input is a public key where a private key was expected (the other half of the pair,
+    /// a common mix-up: callers can point at the private key by name).
+    #[error("expected a private key, found a public key ({form})")]
+    PublicKeyNotPrivate {
+        /// How it is encoded: `PEM \`PUBLIC KEY\``, `SubjectPublicKeyInfo`, ...
+        form: String,
     },
     /// The input is a recognised file type, but not a private key.
     #[error("expected a private key, found {found}")]

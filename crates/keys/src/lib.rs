@@ -29,6 +29,7 @@ mod cosign_key;
 mod encode;
 mod error;
 mod fingerprint;
+mod hash;
 mod kind;
 mod pem;
 mod private_key;
@@ -43,7 +44,8 @@ pub use public_key::{Algorithm, KeyMaterial, PublicKey};
 
 // Private keys: reading, writing, signing.
 pub use cosign_key::ScryptParams;
-pub use private_key::{HashAlgorithm, PrivateKey, cosign_key_params};
+pub use hash::HashAlgorithm;
+pub use private_key::{PrivateKey, cosign_key_params};
 /// The `rand_core` whose `CryptoRng` [`PrivateKey::generate`] and the writers take.
 pub use rand_core;
 /// `Zeroizing`, which wraps the key material [`PrivateKey`] hands out.

@@ -21,7 +21,7 @@ use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use crate::cosign_key::{self, ScryptParams};
 use crate::encode::pem_encode;
-use crate::{Algorithm, Error, PublicKey, Result, kind, pem};
+use crate::{Algorithm, Error, HashAlgorithm, PublicKey, Result, kind, pem};
 
 const ID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
@@ -54,60 +54,6 @@ const PRIVATE_LABELS: [&str; 6] = [
 const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 const MAX_SCRYPT_MEMORY: u64 = 256 << 20;
 const MAX_SCRYPT_P: u16 = 16;
-
-/// A hash algorithm a signature's digest is made with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum HashAlgorithm {
-    /// SHA-256.
-    Sha256,
-    /// SHA-384.
-    Sha384,
-    /// SHA-512.
-    Sha512,
-}
-
-impl HashAlgorithm {
-    /// Stable lower-case identifier: `sha256`, `sha384`, `sha512`.
-    #[must_use]
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::Sha256 => "sha256",
-            Self::Sha384 => "sha384",
-            Self::Sha512 => "sha512",
-        }
-    }
-
-    /// The digest length in bytes.
-    #[must_use]
-    pub fn digest_len(self) -> usize {
-        match self {
-            Self::Sha256 => 32,
-            Self::Sha384 => 48,
-            Self::Sha512 => 64,
-        }
-    }
-
-    /// The digest of `data`.
-    #[must_use]
-    pub fn digest(self, data: &[u8]) -> Vec<u8> {
-        match self {
-            Self::Sha256 => sha2::Sha256::digest(data).to_vec(),
-            Self::Sha384 => sha2::Sha384::digest(data).to_vec(),
-            Self::Sha512 => sha2::Sha512::digest(data).to_vec(),
-        }
-    }
-}
-
-impl fmt::Display for HashAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Sha256 => "SHA-256",
-            Self::Sha384 => "SHA-384",
-            Self::Sha512 => "SHA-512",
-        })
-    }
-}
 
 enum Secret {
     EcdsaP256(p256::ecdsa::SigningKey),
@@ -198,9 +144,7 @@ impl PrivateKey {
                 let der = cosign_key::decrypt(body, password)?;
                 Self::from_der(&der)
             }
-            label => Err(Error::NotAPrivateKey {
-                found: describe_pem_label(label),
-            }),
+            label => Err(not_a_private_key(label)),
         }
     }
 
@@ -428,10 +372,10 @@ impl PrivateKey {
                 algorithm: Algorithm::Ed25519,
             });
         }
-        if prehash.len() != hash.digest_len() {
+        if prehash.len() != hash.output_len() {
             return Err(Error::PrehashLength {
                 hash,
-                expected: hash.digest_len(),
+                expected: hash.output_len(),
                 found: prehash.len(),
             });
         }
@@ -533,8 +477,8 @@ impl PrivateKey {
             }
         }
         if spki::SubjectPublicKeyInfoRef::from_der(der).is_ok() {
-            return Err(Error::NotAPrivateKey {
-                found: "a public key (SubjectPublicKeyInfo)".to_owned(),
+            return Err(Error::PublicKeyNotPrivate {
+                form: "SubjectPublicKeyInfo".to_owned(),
             });
         }
         if let Some(kind::KeyFileKind::Certificate) = kind::from_der_structure(der) {
@@ -705,10 +649,10 @@ pub fn cosign_key_params(pem: &[u8]) -> Result<ScryptParams> {
     let block = blocks
         .iter()
         .find(|b| [cosign_key::LABEL_SIGSTORE, cosign_key::LABEL_COSIGN].contains(&b.label()))
-        .ok_or_else(|| Error::NotAPrivateKey {
-            found: match blocks.first() {
-                Some(block) => describe_pem_label(block.label()),
-                None => "no PEM block".to_owned(),
+        .ok_or_else(|| match blocks.first() {
+            Some(block) => not_a_private_key(block.label()),
+            None => Error::NotAPrivateKey {
+                found: "no PEM block".to_owned(),
             },
         })?;
     cosign_key::params_of(block.contents())
@@ -762,10 +706,15 @@ fn checked_rsa(key: rsa::RsaPrivateKey) -> Result<rsa::RsaPrivateKey> {
     Ok(key)
 }
 
-fn describe_pem_label(label: &str) -> String {
+/// The error for a PEM block that is not a private key, naming what it is.
+fn not_a_private_key(label: &str) -> Error {
     match label {
-        "PUBLIC KEY" | "RSA PUBLIC KEY" => format!("a public key (PEM `{label}`)"),
-        other => kind::from_pem_label(other).to_string(),
+        "PUBLIC KEY" | "RSA PUBLIC KEY" => Error::PublicKeyNotPrivate {
+            form: format!("PEM `{label}`"),
+        },
+        other => Error::NotAPrivateKey {
+            found: kind::from_pem_label(other).to_string(),
+        },
     }
 }
 

@@ -2,22 +2,14 @@
 
 use std::fmt;
 
-use sha2::{Digest as _, Sha256, Sha512};
+use sha2::{Digest as _, Sha256};
 
 use crate::Error;
 
-/// The hash function of an [`OciDigest`]: the two the OCI image spec registers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[expect(
-    clippy::exhaustive_enums,
-    reason = "closed by the OCI image spec (descriptor.md, \"Registered algorithms\")"
-)]
-pub enum OciDigestAlgorithm {
-    /// `sha256`
-    Sha256,
-    /// `sha512`
-    Sha512,
-}
+/// The hash function of an [`OciDigest`]: vouch-keys' [`vouch_keys::HashAlgorithm`], the one
+/// enum every vouch crate shares. An `OciDigest` holds only the two the OCI image spec registers
+/// (`Sha256`, `Sha512`: descriptor.md, "Registered algorithms").
+pub use vouch_keys::HashAlgorithm as OciDigestAlgorithm;
 
 /// A validated content digest such as `sha256:4c1e…`: lower-case hex of the right length.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -63,10 +55,7 @@ impl OciDigest {
     /// The digest of `bytes` with this digest's algorithm.
     #[must_use]
     pub fn same_algorithm_of(&self, bytes: &[u8]) -> Self {
-        let hex = match self.algorithm {
-            OciDigestAlgorithm::Sha256 => hex::encode(Sha256::digest(bytes)),
-            OciDigestAlgorithm::Sha512 => hex::encode(Sha512::digest(bytes)),
-        };
+        let hex = hex::encode(self.algorithm.digest(bytes));
         Self {
             algorithm: self.algorithm,
             hex,
@@ -100,10 +89,7 @@ impl OciDigest {
     }
 
     fn algorithm_name(&self) -> &'static str {
-        match self.algorithm {
-            OciDigestAlgorithm::Sha256 => "sha256",
-            OciDigestAlgorithm::Sha512 => "sha512",
-        }
+        self.algorithm.id()
     }
 }
 

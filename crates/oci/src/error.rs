@@ -47,6 +47,17 @@ pub enum Error {
         /// The parser's complaint.
         detail: String,
     },
+    /// Signing: the signature tag holds something vouch does not write there (another tool's
+    /// document); it is left as it is rather than rewritten.
+    #[error(
+        "the {what} under the signature tag is not what vouch writes there: {detail}; refusing to rewrite it"
+    )]
+    ForeignSignatureTag {
+        /// What vouch expected there.
+        what: String,
+        /// What is there instead.
+        detail: String,
+    },
     /// A body or list exceeded a limit.
     #[error("{what} exceeds the limit of {limit}")]
     TooLarge {

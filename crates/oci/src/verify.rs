@@ -13,8 +13,8 @@ use vouch_sigstore::{Bundle, Error as SigstoreError, Policy, VerifiedBundle, Ver
 
 use crate::payload::{self, Json, SimpleSigning, Statement};
 use crate::{
-    CandidateContent, ImageRef, Lookup, OciDigest, OciDigestAlgorithm, Repository,
-    SignatureCandidate, SimpleSigningLayer, Source, SourceStatus,
+    CandidateContent, ImageRef, Lookup, OciDigest, Repository, SignatureCandidate,
+    SimpleSigningLayer, Source, SourceStatus,
 };
 
 /// The in-toto predicate type of a cosign v3 image signature (`cosign sign` with the new
@@ -696,14 +696,6 @@ fn check_docker_reference(found: Option<&str>, expected: &Repository) -> Result<
     }
 }
 
-/// The name of a digest algorithm as in-toto subjects spell it.
-fn algorithm_name(algorithm: OciDigestAlgorithm) -> &'static str {
-    match algorithm {
-        OciDigestAlgorithm::Sha256 => "sha256",
-        OciDigestAlgorithm::Sha512 => "sha512",
-    }
-}
-
 /// `algorithm:hex` as a digest `vouch-sigstore` can verify against, if well-formed.
 fn blob_digest(algorithm: &str, hex: &str) -> Option<vouch_blob::Digest> {
     let algorithm = match algorithm {
@@ -748,7 +740,7 @@ fn check_bundle(
         )));
     }
     let statement = Statement::parse(statement).map_err(Refusal::malformed)?;
-    let algorithm = algorithm_name(digest.algorithm());
+    let algorithm = digest.algorithm().id();
     let matching: Vec<_> = statement
         .subjects
         .iter()

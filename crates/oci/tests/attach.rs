@@ -184,7 +184,13 @@ async fn a_tag_holding_something_else_is_not_overwritten() {
         .attach_legacy_signature(&repository(&server), &subject(), &payload, "c2ln")
         .await
         .unwrap_err();
-    assert!(matches!(err, LookupFailure::Lookup(_)), "{err}");
+    assert!(
+        matches!(
+            err,
+            LookupFailure::Lookup(vouch_oci::Error::ForeignSignatureTag { .. })
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("refusing to rewrite"), "{err}");
 }
 

@@ -310,11 +310,6 @@ impl Verifier {
                     vouch_blob::DigestAlgorithm::Sha256 => HashAlgorithm::Sha2256,
                     vouch_blob::DigestAlgorithm::Sha384 => HashAlgorithm::Sha2384,
                     vouch_blob::DigestAlgorithm::Sha512 => HashAlgorithm::Sha2512,
-                    other => {
-                        return Err(sigstore_verify::Error::UnsupportedArtifact(format!(
-                            "{other} digests cannot be verified"
-                        )));
-                    }
                 };
                 let digest = ArtifactDigest::new(algorithm, digest.as_bytes().to_vec())
                     .map_err(|err| sigstore_verify::Error::UnsupportedArtifact(err.to_string()))?;

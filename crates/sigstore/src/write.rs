@@ -108,8 +108,6 @@ fn hash_algorithm(algorithm: DigestAlgorithm) -> &'static str {
         DigestAlgorithm::Sha256 => "SHA2_256",
         DigestAlgorithm::Sha384 => "SHA2_384",
         DigestAlgorithm::Sha512 => "SHA2_512",
-        // `DigestAlgorithm` is non-exhaustive; a new one gets its name here.
-        _ => "HASH_ALGORITHM_UNSPECIFIED",
     }
 }
 

@@ -139,7 +139,7 @@ impl CosignOnly {
             (
                 "--insecure-ignore-sct",
                 self.insecure_ignore_sct == Some(true),
-                "vouch checks the certificate's SCT against the trust root; a private \
+                "vouch checks the certificate's transparency proof (SCT) against the trust root; a private \
                  Sigstore's CT log keys go in its trusted_root.json (--trusted-root)",
             ),
             (

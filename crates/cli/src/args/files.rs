@@ -91,7 +91,8 @@ pub(crate) enum SignFormat {
     Der,
     /// Base64 of the DER (ECDSA) or raw (Ed25519, RSA) signature, as cosign writes.
     Base64,
-    /// Raw bytes: ECDSA r‖s (IEEE P1363, as WebCrypto writes), Ed25519, or RSA PKCS#1 v1.5.
+    /// Raw bytes: an ECDSA signature as its two numbers r and s side by side (IEEE P1363, as
+    /// WebCrypto writes it), Ed25519, or RSA PKCS#1 v1.5.
     Raw,
 }
 
@@ -114,7 +115,7 @@ pub(crate) struct VerifyBlobArgs {
     #[arg(long, value_name = "KEY", required_unless_present_any = ["bundle"])]
     pub(crate) key: Option<PathBuf>,
 
-    /// Detached signature file: DER (openssl), base64 (cosign) or raw r‖s.
+    /// Detached signature file: DER (openssl), base64 (cosign) or raw bytes (WebCrypto).
     #[arg(
         long,
         value_name = "SIG",
@@ -152,7 +153,8 @@ pub(crate) struct BundleArgs {
     #[arg(long, value_name = "BUNDLE")]
     pub(crate) bundle: Option<PathBuf>,
 
-    /// Keyless: the signer identity (certificate email or URI SAN) that must match exactly.
+    /// Keyless: the signer identity that must match exactly: the email or URI in the signing
+    /// certificate (for GitHub Actions, the workflow URL with its ref).
     #[arg(long, value_name = "IDENTITY", requires = "bundle", conflicts_with_all = ["key", "certificate_identity_regexp"])]
     pub(crate) certificate_identity: Option<String>,
 
@@ -224,7 +226,8 @@ pub(crate) enum SignatureFormat {
     Der,
     /// Base64 of DER or raw bytes, with or without line breaks, as cosign writes.
     Base64,
-    /// Raw bytes: ECDSA r‖s (IEEE P1363), Ed25519, or RSA PKCS#1 v1.5.
+    /// Raw bytes: an ECDSA signature as r and s side by side (IEEE P1363), Ed25519, or RSA
+    /// PKCS#1 v1.5.
     Raw,
 }
 

@@ -15,7 +15,7 @@ Exit codes (as openssl's, except 2):
   With --bundle, a bundle that does not verify exits with its reason:
   3  identity mismatch                 4  transparency-log entry missing
   5  transparency-log proof invalid    6  certificate not valid at signing time
-  7  certificate not trusted (chain or SCT)
+  7  certificate not trusted (no chain to the trust root, or no valid certificate-log proof)
   8  timestamp invalid"
     };
 }
@@ -232,7 +232,7 @@ Examples:
   vouch version --output json | jq -r .commit";
 
 /// `vouch --version` in long form (`vouch version` prints the same as text).
-pub(super) const LONG_VERSION: &str = concat!(
+pub(crate) const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     "\ncommit: ",
     env!("VOUCH_GIT_COMMIT"),

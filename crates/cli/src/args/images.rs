@@ -94,7 +94,8 @@ pub(crate) struct VerifyImageArgs {
     #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
     pub(crate) annotations: Vec<String>,
 
-    /// Also require the signed payload's docker-reference to name the image's repository
+    /// Also require the image name written inside the signature (its `docker-reference`) to
+    /// name this image's repository
     /// (containers/image does; cosign does not).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
     pub(crate) check_identity: bool,
@@ -120,7 +121,8 @@ pub(crate) struct VerifyImageArgs {
 /// Keyless identity flags of `vouch verify` (cosign's names).
 #[derive(Debug, Args)]
 pub(crate) struct KeylessArgs {
-    /// Keyless: the signer identity (certificate email or URI SAN) that must match exactly.
+    /// Keyless: the signer identity that must match exactly: the email or URI in the signing
+    /// certificate (for GitHub Actions, the workflow URL with its ref).
     #[arg(
         long,
         value_name = "IDENTITY",

@@ -16,17 +16,21 @@ pub(crate) use files::*;
 pub(crate) use images::*;
 pub(crate) use keys::*;
 
+/// `vouch --version`: the version, commit, commit date, target and features. Set when parsing
+/// the command line (in main), not in the definition, so that the man
+/// pages generated from the definition do not change with every commit.
+pub(crate) use help::LONG_VERSION;
+
 /// Verify detached signatures over files, Sigstore bundles, and container image signatures.
 ///
 /// A drop-in for `openssl dgst -sha256 -verify KEY -signature SIG FILE` that also reads cosign
-/// (base64) and raw r‖s signatures, verifies whole folders in parallel, and says why a file
+/// (base64) and raw signatures, verifies whole folders in parallel, and says why a file
 /// failed; and a `cosign verify` for images in OCI registries that needs nothing but the
 /// registry when given a key.
 #[derive(Debug, Parser)]
 #[command(
     name = "vouch",
     version,
-    long_version = help::LONG_VERSION,
     after_help = help::ALL_EXIT_CODES,
     propagate_version = true
 )]
@@ -90,14 +94,15 @@ pub(crate) enum Command {
     VerifyDir(VerifyDirArgs),
     /// Verify the signatures on container images in an OCI registry, like `cosign verify`.
     ///
-    /// Resolves each tag to a digest once, finds signatures in the OCI 1.1 referrers API (or
-    /// its tag-schema fallback) and in cosign's legacy `sha256-<hex>.sig` tag, and verifies
+    /// Resolves each tag to a digest once, finds signatures wherever signers put them (attached
+    /// to the image as "referrers" by cosign 3 and GitHub, or under cosign 2's
+    /// `sha256-<hex>.sig` tag; docs/oci.md says where exactly), and verifies
     /// them offline: with a key, nothing but the registry is contacted. Prints, per image, its
     /// digest and every signature that verified, with where it was found.
     #[command(after_help = help::VERIFY)]
     Verify(VerifyImageArgs),
     /// Print where an image's signatures live, like `cosign triangulate`: the legacy
-    /// signature tag and the referrers location, one per line.
+    /// signature tag and where attached signatures (referrers) are listed, one per line.
     #[command(after_help = help::TRIANGULATE)]
     Triangulate(ImageLookupArgs),
     /// List every signature attached to an image, in all the places they live, without
@@ -122,9 +127,10 @@ pub(crate) enum Command {
     /// Sign container images in their registry with a private key, like `cosign sign --key`.
     ///
     /// Resolves each image to its digest once and signs that digest. `--signature-format
-    /// bundle` (cosign v3's default) pushes a Sigstore bundle as an OCI referrer, and keeps
-    /// the tag-schema fallback index (`sha256-<hex>`) when the registry has no referrers API;
-    /// `legacy` appends a layer to the `sha256-<hex>.sig` manifest (cosign ≤ 2, skopeo).
+    /// bundle` (cosign v3's default) attaches a Sigstore bundle to the image (an OCI
+    /// "referrer"; on a registry that cannot list referrers, vouch also records it under the
+    /// `sha256-<hex>` tag, as the OCI spec says); `legacy` adds it to the `sha256-<hex>.sig` tag
+    /// (cosign ≤ 2, skopeo). docs/oci.md shows both layouts.
     /// Signatures already there are kept as they are. No transparency-log entry is made:
     /// verify with `vouch verify --key PUB --insecure-ignore-tlog IMAGE`.
     #[command(after_help = help::SIGN)]

@@ -2,7 +2,6 @@
 //! signatures; and what `sign-dir` shares with it (reading the key, signing a file, writing
 //! files atomically).
 
-use std::io::{self, IsTerminal as _};
 use std::path::Path;
 
 use vouch_blob::{DigestAlgorithm, SignatureEncoding};
@@ -134,16 +133,9 @@ fn is_ecdsa(algorithm: Algorithm) -> bool {
 }
 
 /// Whether an encrypted `--key` would take its password from standard input, which `-` (the
-/// data) needs: no --password-file, no `VOUCH_PASSWORD` or `COSIGN_PASSWORD`, no terminal.
+/// data) needs.
 fn password_from_stdin(args: &SignBlobArgs) -> Result<bool, InputError> {
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "the CLI reads the environment: the password variables crate::password reads"
-    )]
-    let env_set = [password::VOUCH_PASSWORD, password::COSIGN_PASSWORD]
-        .iter()
-        .any(|name| std::env::var_os(name).is_some());
-    if args.password.password_file.is_some() || env_set || io::stdin().is_terminal() {
+    if !password::Passwords::new(&args.password).reads_stdin() {
         return Ok(false);
     }
     let bytes = input::read_key_bytes(&args.key, "private key")?;

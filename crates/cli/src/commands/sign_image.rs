@@ -86,7 +86,7 @@ pub(crate) fn run(args: &SignImageArgs) -> anyhow::Result<Outcome> {
     let mut code = exit::VERIFIED;
     for result in &results {
         if let Err(err) = &result.outcome {
-            let hints = crate::error::hints(err);
+            let hints = crate::hints::hints(err);
             output::error(&anyhow::anyhow!("{}: {err:#}", result.given), &hints);
             code = exit::worst(code, exit::code(err));
         }

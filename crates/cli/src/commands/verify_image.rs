@@ -62,7 +62,7 @@ pub(crate) fn run(args: &VerifyImageArgs) -> anyhow::Result<Outcome> {
     }
     for result in &results {
         if let Err(err) = &result.verdict {
-            let hints = crate::error::hints(err);
+            let hints = crate::hints::hints(err);
             output::error(&anyhow::anyhow!("{}: {err:#}", result.given), &hints);
         }
     }

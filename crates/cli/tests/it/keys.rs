@@ -397,7 +397,7 @@ fn passwords_come_from_the_documented_sources_in_order() {
     insta::assert_snapshot!(stderr(&out), @r"
     error: cosign.key: wrong password for the cosign encrypted private key (the key decrypts only with the password it was written with; cosign reads COSIGN_PASSWORD)
     hint: the password was read from standard input (all of it, a trailing newline included, as cosign reads it)
-    hint: vouch reads the password from --password-file, else VOUCH_PASSWORD, else COSIGN_PASSWORD, else asks on the terminal, else reads all of standard input
+    hint: vouch reads the password from --password-file, else VOUCH_PASSWORD, else COSIGN_PASSWORD, else a prompt on a terminal, else all of standard input
     ");
 
     // An empty COSIGN_PASSWORD is the empty password, as in cosign.
@@ -516,7 +516,7 @@ fn vouch_decrypts_keys_skopeo_generates() {
     insta::assert_snapshot!(err, @r"
     error: [KEY]: wrong password for the cosign encrypted private key (the key decrypts only with the password it was written with; cosign reads COSIGN_PASSWORD)
     hint: the password was read from VOUCH_PASSWORD
-    hint: vouch reads the password from --password-file, else VOUCH_PASSWORD, else COSIGN_PASSWORD, else asks on the terminal, else reads all of standard input
+    hint: vouch reads the password from --password-file, else VOUCH_PASSWORD, else COSIGN_PASSWORD, else a prompt on a terminal, else all of standard input
     ");
 
     // import-key-pair re-encrypts a skopeo key (N = 65536), and skopeo's key still works.

@@ -76,12 +76,16 @@ impl SignatureManifest {
             what: WHAT.to_owned(),
             detail: detail.to_owned(),
         };
+        let foreign = |detail: &str| Error::ForeignSignatureTag {
+            what: WHAT.to_owned(),
+            detail: detail.to_owned(),
+        };
         let media_type = match document.get("mediaType") {
             None => OCI_MANIFEST,
             Some(Value::String(m)) if m == OCI_MANIFEST || m == DOCKER_MANIFEST => m.as_str(),
             Some(other) => {
-                return Err(malformed(&format!(
-                    "its mediaType is {other}, not an image manifest: refusing to rewrite it"
+                return Err(foreign(&format!(
+                    "its mediaType is {other}, not an image manifest"
                 )));
             }
         }
@@ -89,7 +93,7 @@ impl SignatureManifest {
         let layers = document
             .get("layers")
             .and_then(Value::as_array)
-            .ok_or_else(|| malformed("it has no `layers` array: refusing to rewrite it"))?;
+            .ok_or_else(|| foreign("it has no `layers` array"))?;
         if layers.len() >= MAX_SIGNATURE_LAYERS {
             return Err(Error::TooLarge {
                 what: format!("the signature manifest's {} layers", layers.len()),

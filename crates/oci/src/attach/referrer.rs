@@ -128,7 +128,7 @@ impl FallbackIndex {
     pub fn parse(bytes: &[u8]) -> Result<Self> {
         const WHAT: &str = "referrers tag-schema index";
         let document = parse_object(WHAT, bytes)?;
-        let malformed = |detail: String| Error::Malformed {
+        let foreign = |detail: String| Error::ForeignSignatureTag {
             what: WHAT.to_owned(),
             detail,
         };
@@ -136,15 +136,13 @@ impl FallbackIndex {
             None => {}
             Some(Value::String(m)) if m == OCI_INDEX => {}
             Some(other) => {
-                return Err(malformed(format!(
-                    "its mediaType is {other}, not an OCI image index: refusing to rewrite it"
+                return Err(foreign(format!(
+                    "its mediaType is {other}, not an OCI image index"
                 )));
             }
         }
         if !document.get("manifests").is_some_and(Value::is_array) {
-            return Err(malformed(
-                "it has no `manifests` array: refusing to rewrite it".to_owned(),
-            ));
+            return Err(foreign("it has no `manifests` array".to_owned()));
         }
         Ok(Self { document })
     }
