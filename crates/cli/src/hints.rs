@@ -131,7 +131,7 @@ fn image_hints(cause: &(dyn std::error::Error + 'static)) -> Option<Vec<String>>
 /// Hints for what a lookup refused in what the registry sent.
 fn lookup_hints(err: &vouch_oci::Error) -> Vec<String> {
     match err {
-        vouch_oci::Error::Malformed { detail, .. } if detail.contains("schemaVersion 1") => {
+        vouch_oci::Error::SchemaV1Manifest { .. } => {
             vec![
                 "Docker schema 1 manifests cannot be signed or verified (cosign refuses them \
                  too): re-push the image with a current docker, podman or skopeo"

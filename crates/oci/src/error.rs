@@ -47,6 +47,15 @@ pub enum Error {
         /// The parser's complaint.
         detail: String,
     },
+    /// The image manifest is Docker's schema 1 (pre-2017, signed by the registry itself), which
+    /// no cosign signature can name: neither signed nor verified.
+    #[error(
+        "the {what} is a Docker schema 1 manifest, which cannot be signed or verified (only schema 2 and OCI manifests can)"
+    )]
+    SchemaV1Manifest {
+        /// What was being read.
+        what: String,
+    },
     /// Signing: the signature tag holds something vouch does not write there (another tool's
     /// document); it is left as it is rather than rewritten.
     #[error(

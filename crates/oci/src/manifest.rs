@@ -155,6 +155,22 @@ pub(crate) enum Document {
     Index(ImageIndex),
 }
 
+/// The error for an image manifest [`parse_document`] refused: [`Error::SchemaV1Manifest`] for
+/// Docker's schema 1 (which nothing can sign or verify), [`Error::Malformed`] otherwise.
+pub(crate) fn image_manifest_error(what: String, detail: String, body: &[u8]) -> crate::Error {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Version {
+        schema_version: Option<u64>,
+    }
+    match serde_json::from_slice::<Version>(body) {
+        Ok(Version {
+            schema_version: Some(1),
+        }) => crate::Error::SchemaV1Manifest { what },
+        _ => crate::Error::Malformed { what, detail },
+    }
+}
+
 /// Every field any of the four document kinds has; classified by [`parse_document`].
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1468,7 +1468,12 @@ fn malformed_json() {
             true,
         );
         let error = err(run(&registry, IMAGE, LookupOptions::new()));
-        assert!(matches!(error, Error::Malformed { .. }), "{error:?}");
+        if body.starts_with(b"{\"schemaVersion\":1") {
+            // Docker's schema 1 has an error of its own (the CLI's hint hangs on it).
+            assert!(matches!(error, Error::SchemaV1Manifest { .. }), "{error:?}");
+        } else {
+            assert!(matches!(error, Error::Malformed { .. }), "{error:?}");
+        }
     }
     // A malformed `.sig` manifest is an error too: it would hide the signatures.
     let mut registry = Registry::new();

@@ -12,13 +12,27 @@
 #     database stay untouched.
 #
 # Idempotent: installs only what is missing, and downloads skopeo only if the wrapper is missing or
-# is not 1.18.x. Run as root (CI does) or with sudo:
+# is not 1.18.x. `bash scripts/test.sh` runs it (as root, or through sudo). On its own, as root
+# (CI does), or with sudo where there is sudo:
 #
-#   sudo bash testdata/peers/registry/install-peers.sh
+#   bash testdata/peers/registry/install-peers.sh           # as root
+#   sudo bash testdata/peers/registry/install-peers.sh      # as a user with sudo
+#   bash testdata/peers/registry/install-peers.sh --check   # any user: installs nothing, exits 0
+#                                                           # if every peer is there, 1 if not
 #
 # Environment: VOUCH_PEERS_DIR (skopeo folder), VOUCH_DEBIAN_MIRROR (default
 # http://deb.debian.org/debian), VOUCH_SKOPEO_SUITE (default trixie).
 set -euo pipefail
+
+check_only=false
+case "${1:-}" in
+  "") ;;
+  --check) check_only=true ;;
+  *)
+    echo "usage: bash $0 [--check]" >&2
+    exit 2
+    ;;
+esac
 
 SKOPEO_SERIES=1.18
 PEERS_DIR=${VOUCH_PEERS_DIR:-/opt/vouch-peers/skopeo-${SKOPEO_SERIES}}
@@ -43,6 +57,20 @@ run() {
   printf '+ %s\n' "$*"
   "$@"
 }
+# "run this script as root…", completed for messages: through sudo only where there is sudo.
+as_root_hint() {
+  if command -v sudo >/dev/null; then
+    echo ": sudo bash $0"
+  else
+    echo " (there is no sudo here: from a root shell, e.g. su -): bash $(readlink -f "$0")"
+  fi
+}
+skopeo_version() {
+  [ -x "$PEERS_DIR/skopeo" ] && "$PEERS_DIR/skopeo" --version 2>/dev/null
+}
+skopeo_ok() {
+  skopeo_version | grep -q "^skopeo version ${SKOPEO_SERIES//./\\.}\."
+}
 
 start=$SECONDS
 
@@ -51,9 +79,18 @@ missing=()
 for p in "${SYSTEM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+if $check_only; then
+  if ((${#missing[@]} == 0)) && skopeo_ok; then
+    say "peers installed: ${SYSTEM_PACKAGES[*]}; skopeo ${SKOPEO_SERIES} in $PEERS_DIR"
+    exit 0
+  fi
+  ((${#missing[@]} == 0)) || say "missing Debian packages: ${missing[*]}"
+  skopeo_ok || say "missing: skopeo ${SKOPEO_SERIES} in $PEERS_DIR"
+  exit 1
+fi
 if ((${#missing[@]})); then
   if [ "$(id -u)" != 0 ]; then
-    die "missing Debian packages: ${missing[*]}. Run this script as root: sudo bash $0"
+    die "missing Debian packages: ${missing[*]}. Run this script as root$(as_root_hint)"
   fi
   say "installing Debian packages: ${missing[*]}"
   run apt-get update -q || die "apt-get update failed (are Debian's mirrors reachable?)"
@@ -74,19 +111,15 @@ case "$(dpkg --print-architecture)" in
 esac
 arch=$(dpkg --print-architecture)
 
-skopeo_version() {
-  [ -x "$PEERS_DIR/skopeo" ] && "$PEERS_DIR/skopeo" --version 2>/dev/null
-}
-
-if skopeo_version | grep -q "^skopeo version ${SKOPEO_SERIES//./\\.}\."; then
+if skopeo_ok; then
   say "skopeo ${SKOPEO_SERIES} already installed in $PEERS_DIR"
 else
   say "installing skopeo ${SKOPEO_SERIES} from Debian ${SUITE} into $PEERS_DIR"
   [ -r "$KEYRING" ] || die "$KEYRING is missing: apt-get install debian-archive-keyring"
   parent=$(dirname "$PEERS_DIR")
-  mkdir -p "$parent" || die "cannot create $parent: run as root (sudo bash $0) or set VOUCH_PEERS_DIR"
+  mkdir -p "$parent" || die "cannot create $parent: set VOUCH_PEERS_DIR to a folder you can write, or run this script as root$(as_root_hint)"
   work=$(mktemp -d "$parent/.skopeo-install.XXXXXX") ||
-    die "cannot write to $parent: run as root (sudo bash $0) or set VOUCH_PEERS_DIR"
+    die "cannot write to $parent: set VOUCH_PEERS_DIR to a folder you can write, or run this script as root$(as_root_hint)"
   trap 'rm -rf "$work"' EXIT
   mkdir -p "$work"/{sources,preferences,lists/partial,cache/archives/partial,debs,root}
   : >"$work/status"

@@ -121,10 +121,7 @@ impl ImageSubject {
             None => OciDigest::sha256_of(body),
         };
         let document = crate::manifest::parse_document(body, content_type).map_err(|detail| {
-            Error::Malformed {
-                what: "image manifest".to_owned(),
-                detail,
-            }
+            crate::manifest::image_manifest_error("image manifest".to_owned(), detail, body)
         })?;
         let (media_type, children) = match document {
             crate::manifest::Document::Manifest(manifest) => (manifest.media_type, Vec::new()),
