@@ -12,10 +12,12 @@
 #   - a C compiler (`cc`): aws-lc-sys and ring, under rustls, build C code (Debian: gcc or
 #     build-essential);
 #   - Node.js 20 or newer with npm, for the sigstore-js peer; Debian 12's nodejs 18 is too old.
-#     The tests are run and pass on Node 20 (20.20.2), which every package of
-#     testdata/peers/sigstore-js/package-lock.json accepts except the @sigstore and @npmcli ones,
-#     which declare node ^22.22.2 || ^24.15.0 || >=26.0.0 (npm warns EBADENGINE for them); the
-#     script prints what the installed packages declare that the running node does not meet.
+#     The tests are run and pass on Node 20 (20.20.2). The peer's package.json declares no
+#     engines; of the packages pinned in its package-lock.json, most accept Node 20, but 19 (the
+#     @sigstore ones, sigstore, tuf-js, @npmcli/*, cacache, ...) declare node ^22.22.2 || ^24.15.0
+#     || >=26.0.0, and npm warns EBADENGINE for them. After `npm ci` the script prints which
+#     declarations the running node does not meet (a package.json engines field it does not meet
+#     fails the run).
 # Then installs, only what is missing, as root directly or through sudo as another user (without
 # either it stops and prints the commands to run as root):
 #   - Debian packages: openssl (the interop peer), util-linux (unshare, for the no-network test),

@@ -26,7 +26,8 @@ use skopeo::Skopeo;
 use vouch::{Usage, Verifier};
 
 /// How to install the registry peers.
-pub(crate) const INSTALL: &str = "sudo bash testdata/peers/registry/install-peers.sh";
+pub(crate) const INSTALL: &str =
+    "bash scripts/test.sh (as root or with sudo; it runs testdata/peers/registry/install-peers.sh)";
 
 /// Flags of every `vouch verify` in this benchmark (after `--key`): skopeo's signatures carry no
 /// Rekor bundle, so there is no transparency-log entry to check.

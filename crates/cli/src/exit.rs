@@ -1,5 +1,6 @@
 //! Exit codes: 0 verified, 1 not verified, 2 bad input or usage (clap exits 2 on its own);
-//! 3–8 bundle reasons; for images cosign's 10–12 and 13 for a lookup that failed.
+//! 3–8 bundle reasons; for images cosign's 10–12, 13 for a lookup that failed and 14 for
+//! signatures that could not be checked.
 //!
 //! [`code`] is the one place an error becomes an exit code.
 
@@ -35,13 +36,16 @@ pub(crate) const NOT_SIGNED: u8 = 1;
 pub(crate) const NO_SIGNATURES: u8 = 10;
 /// Image commands: the registry has no such image or tag (cosign's 11, "non-existent tag").
 pub(crate) const IMAGE_NOT_FOUND: u8 = 11;
-/// Image commands: signatures were found and none is valid for the key or identity, or those
-/// not valid include some that could not be checked (cosign's 12, "no matching signature").
+/// Image commands: signatures were found and none is valid for the key or identity (cosign's
+/// 12, "no matching signature").
 pub(crate) const NONE_VALID: u8 = 12;
 /// Image commands: the registry could not be asked, or its answers could not be trusted
 /// (network, TLS, authentication, throttling, bytes not matching their digest). Outside
 /// cosign's range, so that a cosign script never reads an outage as a verdict.
 pub(crate) const LOOKUP_FAILED: u8 = 13;
+/// Image commands: no signature is valid, and some could not be checked because they are over
+/// vouch's limits: not known to be unsigned, nor signed only by others.
+pub(crate) const UNCHECKED: u8 = 14;
 
 /// Of two image outcomes, the one a run over several images exits with: a verdict about an
 /// image outranks failing to reach one, and a signature that does not verify (possible
@@ -54,7 +58,8 @@ pub(crate) fn worst(a: u8, b: u8) -> u8 {
             BAD_INPUT => 2,
             IMAGE_NOT_FOUND => 3,
             NO_SIGNATURES => 4,
-            NONE_VALID => 6,
+            UNCHECKED => 6,
+            NONE_VALID => 7,
             // Anything else (a bundle reason, 1) is a failed verification too.
             _ => 5,
         }
@@ -136,9 +141,9 @@ fn image_code(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     if let Some(err) = cause.downcast_ref::<ImageVerifyError>() {
         return Some(match err {
             ImageVerifyError::NoSignatures { .. } => NO_SIGNATURES,
-            // Signatures were found: none valid, or some over vouch's limits and none of the
-            // others valid. Both are "signatures found, none valid" (cosign's family), never
-            // "unsigned"; the JSON `verdict` tells them apart.
+            // Signatures found, none valid; with some over vouch's limits, not known to be signed
+            // only by others: its own code. Never "unsigned".
+            ImageVerifyError::Unchecked { .. } => UNCHECKED,
             _ => NONE_VALID,
         });
     }

@@ -43,9 +43,10 @@ pub struct SignatureCandidate {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum CandidateContent {
-    /// A legacy simple-signing layer (formats.md b.1, b.2).
+    /// A legacy simple-signing layer (cosign's `SIGNATURE_SPEC.md`).
     SimpleSigning(SimpleSigningLayer),
-    /// A Sigstore bundle (v0.3 or later) from a referrer's single layer (formats.md b.3).
+    /// A Sigstore bundle (v0.3 or later) from a referrer's single layer (cosign's
+    /// `BUNDLE_SPEC.md`).
     Bundle {
         /// The bundle JSON, as fetched and checked against its layer digest.
         json: Vec<u8>,
@@ -77,7 +78,7 @@ pub struct SimpleSigningLayer {
     pub certificate: Option<String>,
     /// `dev.sigstore.cosign/chain`: PEM chain.
     pub chain: Option<String>,
-    /// `dev.sigstore.cosign/bundle`: the Rekor bundle JSON (formats.md b.4).
+    /// `dev.sigstore.cosign/bundle`: the Rekor bundle JSON (cosign's `SIGNATURE_SPEC.md`).
     pub rekor_bundle: Option<String>,
     /// `dev.sigstore.cosign/rfc3161timestamp`: `{"SignedRFC3161Timestamp": "<base64>"}`.
     pub rfc3161_timestamp: Option<String>,

@@ -21,7 +21,7 @@ pub(crate) const DOCKER_MANIFEST_LIST: &str =
     "application/vnd.docker.distribution.manifest.list.v2+json";
 /// Docker image manifest (v2 schema 2).
 pub(crate) const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-/// cosign's legacy signature payload (formats.md b.1).
+/// cosign's legacy signature payload (cosign's SIGNATURE_SPEC.md, simple signing).
 pub(crate) const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 
 /// Whether `media_type` names an image manifest (OCI or Docker v2 schema 2).

@@ -1,5 +1,6 @@
-//! What image signatures sign: the simple-signing payload of a legacy signature (formats.md
-//! b.1) and the in-toto statement in a Sigstore bundle's DSSE envelope (b.3).
+//! What image signatures sign: the simple-signing payload of a legacy signature (cosign's
+//! `SIGNATURE_SPEC.md`) and the in-toto statement in a Sigstore bundle's DSSE envelope
+//! (`BUNDLE_SPEC.md`).
 //!
 //! Both parsers take any bytes and never panic. A payload two JSON readers could read
 //! differently is refused rather than read one way here and another way elsewhere: a key twice

@@ -389,11 +389,12 @@ fn count(n: usize) -> String {
 /// Verifies the signatures `lookup` found against `policy`, offline.
 ///
 /// Each candidate is checked independently and completely; the image verifies if at least one
-/// passes. A legacy simple-signing layer is checked as `cosign verify` checks it (formats.md
-/// b.1, b.4): the signature over the exact payload bytes, the Rekor bundle annotation's signed
-/// entry timestamp and its agreement with the signature, key and payload hash (or the
-/// certificate chain, identity and validity for keyless signatures), then the payload's
-/// `docker-manifest-digest`, annotations and, if asked, `docker-reference`. A bundle (b.3) must
+/// passes. A legacy simple-signing layer is checked as `cosign verify` checks it (cosign's
+/// `SIGNATURE_SPEC.md`): the signature over the exact payload bytes, the Rekor bundle
+/// annotation's signed entry timestamp and its agreement with the signature, key and payload
+/// hash (or the certificate chain, identity and validity for keyless signatures), then the
+/// payload's `docker-manifest-digest`, annotations and, if asked, `docker-reference`. A bundle
+/// (cosign's `BUNDLE_SPEC.md`) must
 /// be a Sigstore bundle v0.3 or later holding a DSSE envelope of an in-toto statement that
 /// names the image digest as a subject, with predicate type [`COSIGN_SIGN_PREDICATE_TYPE`]:
 /// cosign v3's `verify` does not filter on the predicate type, so an attestation (SLSA

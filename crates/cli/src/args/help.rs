@@ -28,11 +28,11 @@ Exit codes (10-12 as cosign's):
   2   bad input or usage: unreadable key, malformed reference, bad arguments
   10  no signatures found for the image (after looking in every place they can live)
   11  image or tag not found
-  12  signatures found, but none verifies for this key or identity (or the others could not
-      be checked: over a size limit, an unknown format)
+  12  signatures found, but none verifies for this key or identity
   13  registry lookup failed: network, TLS, authentication, throttling, or a registry that
       sent bytes not matching their digest
-  With several images, the exit code is that of the worst outcome: 12, then 10, 11, 2, 13."
+  14  no signature verifies, and some could not be checked (over vouch's size limits)
+  With several images, the exit code is that of the worst outcome: 12, then 14, 10, 11, 2, 13."
     };
 }
 
@@ -88,9 +88,10 @@ Examples:
   # A release file and its detached signature, as `openssl dgst -sha256 -verify` checks it
   vouch verify-blob --key vendor.pub --signature app-1.2.tar.zst.sig.bin app-1.2.tar.zst
 
-  # A Sigstore bundle made by a GitHub Actions workflow (keyless)
+  # A Sigstore bundle made by a GitHub Actions workflow of acme/app (keyless; the regular
+  # expression is anchored at both ends)
   vouch verify-blob --bundle app-1.2.tar.zst.sigstore.json \\
-    --certificate-identity https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.2 \\
+    --certificate-identity-regexp 'https://github.com/acme/app/\\.github/workflows/.*' \\
     --certificate-oidc-issuer https://token.actions.githubusercontent.com app-1.2.tar.zst
 
   # From a pipe, with a report for scripts
@@ -108,7 +109,8 @@ Examples:
   vouch verify-dir ~/Downloads/acme-1.2 --key vendor.pub
 
   # In CI: every file must carry a valid signature; a JSON report for the job's artifacts
-  vouch verify-dir release/ --key vendor.pub --require-signed --output json --output-file report.json
+  vouch verify-dir release/ --key vendor.pub --require-signed \\
+    --output json --output-file report.json
 
 ",
     file_exit_codes!()
@@ -125,7 +127,8 @@ Examples:
     --certificate-oidc-issuer https://token.actions.githubusercontent.com ghcr.io/acme/app:1.2.0
 
   # Signed by skopeo or `cosign sign --tlog-upload=false`, one platform of a multi-arch index
-  vouch verify --key release.pub --insecure-ignore-tlog --platform linux/arm64 registry.example.com/app@sha256:3b4e…
+  vouch verify --key release.pub --insecure-ignore-tlog --platform linux/arm64 \\
+    registry.example.com/app:1.2.0
 
 ",
     image_exit_codes!()
@@ -180,7 +183,8 @@ pub(super) const SIGN: &str = concat!(
 Examples:
   vouch sign --key cosign.key ghcr.io/acme/app:1.2.0
   # As cosign 2 and skopeo sign: the sha256-<hex>.sig tag, with an annotation
-  vouch sign --key cosign.key --signature-format legacy -a release=1.2.0 registry.example.com/app:1.2.0
+  vouch sign --key cosign.key --signature-format legacy -a release=1.2.0 \\
+    registry.example.com/app:1.2.0
 
 ",
     sign_image_exit_codes!()

@@ -14,7 +14,7 @@
 //!   [`Registry::put_manifest`]): [`tamper_signature`], [`copy_signature`].
 //!
 //! Every peer is required: if one is missing the test panics and says to run
-//! `sudo bash testdata/peers/registry/install-peers.sh`. Nothing is skipped.
+//! `bash scripts/test.sh` (which runs `testdata/peers/registry/install-peers.sh` as root). Nothing is skipped.
 
 use std::fmt::Write as _;
 use std::io::{self, Read as _, Write as _};
@@ -36,7 +36,8 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 /// How to install every peer this harness uses.
-pub(crate) const INSTALL: &str = "sudo bash testdata/peers/registry/install-peers.sh";
+pub(crate) const INSTALL: &str =
+    "bash scripts/test.sh (as root or with sudo; it runs testdata/peers/registry/install-peers.sh)";
 /// Where install-peers.sh puts skopeo 1.18 unless `VOUCH_PEERS_DIR` says otherwise.
 const DEFAULT_SKOPEO_DIR: &str = "/opt/vouch-peers/skopeo-1.18";
 /// How long the registry may take to answer `GET /v2/` after it is spawned.

@@ -2,7 +2,7 @@
 //! 2.8.2, which has no referrers API), signed by vouch, then checked by skopeo 1.18's policy
 //! engine (legacy signatures), sigstore-js's `@sigstore/verify` (bundles) and `vouch verify`;
 //! signatures skopeo made before are kept.
-//! Install the peers with `sudo bash testdata/peers/registry/install-peers.sh`.
+//! Install the peers with `bash scripts/test.sh` (which runs `testdata/peers/registry/install-peers.sh` as root).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -1,4 +1,4 @@
-//! cosign v3 image signatures (Sigstore bundles as OCI referrers, formats.md b.3) written by an
+//! cosign v3 image signatures (Sigstore bundles as OCI referrers, cosign's `BUNDLE_SPEC.md`) written by an
 //! independent tool onto a real registry, and found by vouch through the referrers tag schema.
 //!
 //! - The registry is distribution 2.8.2 (`docker-registry`, [`Registry`]), which has no
@@ -48,7 +48,7 @@
 //! `vouch tree` lists each bundle under `referrers-tag-schema REPO:sha256-<hex>`.
 //!
 //! Needs Node.js with `npm ci --prefix testdata/peers/sigstore-js`, and the registry peers
-//! (`sudo bash testdata/peers/registry/install-peers.sh`); without them the tests fail and say so.
+//! (`bash scripts/test.sh` (which runs `testdata/peers/registry/install-peers.sh` as root)); without them the tests fail and say so.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -599,7 +599,7 @@ fn sigstore_cli_attach_htpasswd() {
     );
 
     // An SLSA provenance attestation by the trusted signer, the image's only referrer: found,
-    // valid, and not an image signature (cosign v3 would accept it, formats.md b.3).
+    // valid, and not an image signature (cosign v3 would accept it).
     let (code, report) = vouch_verify(
         &signed,
         &signed.identity,

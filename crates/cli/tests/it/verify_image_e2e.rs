@@ -1,7 +1,7 @@
 //! Image signatures end to end, against real peers: a real registry (distribution 2.8.2), images
 //! built by umoci, signed by skopeo 1.18, and skopeo's own policy engine as the reference verifier.
 //! See testdata/peers/registry/README.md; install the peers with
-//! `sudo bash testdata/peers/registry/install-peers.sh` (without them these tests fail and say so).
+//! `bash scripts/test.sh` (which runs `testdata/peers/registry/install-peers.sh` as root) (without them these tests fail and say so).
 //!
 //! Each scenario is a function that builds, pushes and signs an image and returns a [`Scenario`]:
 //! the image under test, two keys A and B, and whether a verifier given A (or B) must accept it.

@@ -323,7 +323,10 @@ fn cosign_fixture_manifest_digest_error_is_a_schema_1_manifest() {
         &registry.image(&format!("{REPO}:v1")),
         &[],
     );
-    assert_lookup_failed(&run, "is a Docker schema 1 manifest, which cannot be signed or verified");
+    assert_lookup_failed(
+        &run,
+        "is a Docker schema 1 manifest, which cannot be signed or verified",
+    );
     assert!(
         run.stderr
             .contains("hint: Docker schema 1 manifests cannot be signed or verified"),

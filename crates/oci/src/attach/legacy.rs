@@ -1,5 +1,5 @@
 //! cosign's legacy layout: one simple-signing layer per signature in the manifest tagged
-//! `sha256-<hex>.sig` (formats.md b.1, b.2), as cosign and skopeo write it.
+//! `sha256-<hex>.sig` (cosign's `SIGNATURE_SPEC.md`), as cosign and skopeo write it.
 
 use serde_json::{Map, Value, json};
 
@@ -13,7 +13,7 @@ pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 /// The config media type of a new signature manifest (an empty OCI image config).
 const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 
-/// The simple-signing payload cosign signs for an image (formats.md b.1): the image's
+/// The simple-signing payload cosign signs for an image (cosign's `SIGNATURE_SPEC.md`): the image's
 /// repository as `docker-reference`, its digest, and the `-a` annotations in `optional`
 /// (`null` without any, as Go's `json.Marshal` writes a nil map). Keys are in the order Go
 /// writes them, which is also sorted order.

@@ -2,7 +2,7 @@
 //! the registry already holds. A driver fetches the existing documents, hands them here, signs
 //! what it is given to sign, and uploads the [`Content`] returned (blobs first, then manifests).
 //!
-//! Two layouts, as cosign writes them (formats.md b.2, b.3):
+//! Two layouts, as cosign writes them (cosign's `SIGNATURE_SPEC.md` and `BUNDLE_SPEC.md`):
 //! * [`legacy`]: a simple-signing payload as one more layer of the `sha256-<hex>.sig`
 //!   manifest; the layers already there are kept byte for byte.
 //! * [`referrer`]: a Sigstore bundle as an OCI 1.1 referrer manifest whose `subject` is the

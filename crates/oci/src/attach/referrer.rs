@@ -1,5 +1,5 @@
-//! cosign v3's layout: a Sigstore bundle as an OCI 1.1 referrer of the image (formats.md
-//! b.3), and the tag-schema fallback index for registries without the referrers API.
+//! cosign v3's layout: a Sigstore bundle as an OCI 1.1 referrer of the image (cosign's
+//! `BUNDLE_SPEC.md`), and the tag-schema fallback index for registries without the referrers API.
 
 use serde_json::{Map, Value, json};
 
@@ -52,7 +52,7 @@ pub struct BundleReferrer {
 impl BundleReferrer {
     /// The referrer for `bundle_json` (a v0.3 bundle with a DSSE envelope over
     /// [`sign_statement`]), with `subject` as its subject and `created` (RFC 3339) as its
-    /// creation time: what cosign v3 writes (formats.md b.3).
+    /// creation time: what cosign v3 writes (cosign's `BUNDLE_SPEC.md`).
     ///
     /// # Errors
     ///

@@ -38,11 +38,11 @@ fn assert_bounded(peak_rss_kib: u64, what: &str) {
     );
 }
 
-/// Not verified because signatures could not be checked: exit 1 and verdict `unchecked`, never
+/// Not verified because signatures could not be checked: exit 14 and verdict `unchecked`, never
 /// exit 10 or `unsigned`; at least one rejection of category `unchecked` whose reason has
 /// `reason`.
 fn assert_unchecked(run: &Run, reason: &str) {
-    assert_eq!(run.code, 12, "{}", run.show());
+    assert_eq!(run.code, 14, "{}", run.show());
     assert_eq!(run.image()["verdict"], "unchecked", "{}", run.show());
     assert_eq!(run.image()["verified"], false, "{}", run.show());
     let rejected = run.image()["rejected"]
