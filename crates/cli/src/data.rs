@@ -57,6 +57,11 @@ pub(crate) fn verify_data(
     data: Data<'_>,
     progress: Progress,
 ) -> anyhow::Result<VerifiedBlob> {
+    tracing::info!(
+        "verifying {} against the signature in {}",
+        data.display(),
+        input::display(signature_path)
+    );
     let result = match data {
         Data::Stdin => vouch_blob::verify_reader(key, io::stdin(), signature),
         Data::File(path) => {

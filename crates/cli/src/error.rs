@@ -1,5 +1,5 @@
 //! The CLI's own error types: they add the file a library error is about, and carry what
-//! [`crate::exit`] maps to an exit code and [`hints`] turns into `hint:` lines.
+//! [`crate::exit`] maps to an exit code and [`crate::hints`] turns into `hint:` lines.
 
 use std::fmt;
 use std::io;

@@ -30,6 +30,7 @@ pub(crate) fn sign_data(
     digest: DigestAlgorithm,
     progress: Progress,
 ) -> Result<SignedBlob, InputError> {
+    tracing::info!("signing {} ({digest})", data.display());
     let result = match data {
         Data::Stdin => vouch_blob::sign_reader(key, io::stdin(), digest, &mut os_rng()),
         Data::File(path) => {

@@ -381,6 +381,15 @@ fn symbols_only_when_asked_or_on_a_terminal_and_quiet_is_quiet() {
         text(&out.stdout).lines().next(),
         Some("a.iso: OK Signature valid")
     );
+    // -v: which file was checked against which signature, on stderr.
+    let out = verify(&["-v"], &[]);
+    let trace = text(&out.stderr);
+    assert!(
+        trace.lines().any(|l| l.starts_with("vouch: verifying ")
+            && l.contains("a.iso against the signature in ")
+            && l.ends_with("a.iso.sig.bin")),
+        "{trace}"
+    );
     // -q: nothing on stdout, the exit code says it.
     let out = verify(&["-q"], &[]);
     assert_eq!(code(&out), 0);
