@@ -11,9 +11,12 @@
 //!
 //! The encoding is detected unless pinned with [`Signature::with_encoding`].
 //!
-//! The crate is synchronous and does no I/O other than through the caller's [`std::io::Read`].
-//! [`verify_reader`] hashes while it reads, in constant memory whatever the input size, with a
-//! read-ahead thread so that reading overlaps hashing. Callers that hash on their own (an async
+//! The crate is synchronous and does no I/O other than through what the caller hands it: a
+//! [`std::io::Read`] or an open [`std::fs::File`]. [`verify_reader`] hashes while it reads, in
+//! constant memory whatever the input size, with a read-ahead thread so that reading overlaps
+//! hashing. [`verify_file`] hashes a file the way a [`FileReading`] says: read, or mapped
+//! window by window and hashed where it lies in the page cache, which is faster on every
+//! machine measured (docs/performance.md) but needs the caller to handle `SIGBUS`. Callers that hash on their own (an async
 //! runtime, a multi-digest pass) call [`verify_digest`]. Pure Ed25519 cannot be verified from a
 //! digest; [`verify_digest`] rejects it with [`Error::PrehashUnsupported`], while [`verify`] and
 //! [`verify_reader`] stream it.
@@ -45,7 +48,9 @@
 mod decode;
 mod digest;
 mod error;
+mod file;
 pub mod folder;
+mod mapped;
 mod read_ahead;
 mod sign;
 mod signature;
@@ -54,6 +59,9 @@ mod verify;
 // Public API
 pub use digest::{Digest, DigestAlgorithm};
 pub use error::{Error, Malformed, Result};
+pub use file::FileReading;
 pub use sign::{ED25519_MAX_MESSAGE_LEN, SignedBlob, sign, sign_digest, sign_reader, sign_reopen};
 pub use signature::{Signature, SignatureEncoding};
-pub use verify::{VerifiedBlob, find_signing_digest, verify, verify_digest, verify_reader};
+pub use verify::{
+    VerifiedBlob, find_signing_digest, verify, verify_digest, verify_file, verify_reader,
+};

@@ -15,7 +15,7 @@ const IN_FLIGHT: usize = 3;
 /// Inputs that end within this many bytes are read on the caller's thread: starting a thread
 /// and mapping the ring costs more than such an input takes to hash (an image signature
 /// payload is a few hundred bytes, and `vouch verify` checks hundreds of them).
-const SMALL: usize = 64 << 10;
+pub(crate) const SMALL: usize = 64 << 10;
 
 /// Feeds every byte of `reader` to `consume`, in order, reading ahead while `consume` works.
 /// Returns the number of bytes read.

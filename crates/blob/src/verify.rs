@@ -1,3 +1,4 @@
+use std::fs::File;
 use std::io::Read;
 
 use ecdsa::signature::hazmat::PrehashVerifier as _;
@@ -5,6 +6,7 @@ use vouch_keys::{Algorithm, Fingerprint, KeyMaterial, PublicKey};
 
 use crate::decode::{Decoded, decode};
 use crate::digest::Hasher;
+use crate::file::{self, FileReading};
 use crate::read_ahead::for_each_chunk;
 use crate::{Digest, DigestAlgorithm, Error, Result, Signature, SignatureEncoding};
 
@@ -66,7 +68,10 @@ impl VerifiedBlob {
 /// [`Error::MalformedSignature`] or [`Error::AlgorithmMismatch`] if the signature cannot be
 /// decoded for the key; [`Error::SignatureMismatch`] if it does not verify.
 pub fn verify(key: &PublicKey, message: &[u8], signature: &Signature) -> Result<VerifiedBlob> {
-    verify_reader(key, message, signature)
+    verify_fed(key, signature, |consume| {
+        consume(message);
+        Ok(message.len() as u64)
+    })
 }
 
 /// Verifies `signature` by `key` over everything `reader` yields, in constant memory.
@@ -81,6 +86,40 @@ pub fn verify_reader<R: Read + Send>(
     reader: R,
     signature: &Signature,
 ) -> Result<VerifiedBlob> {
+    verify_fed(key, signature, |consume| for_each_chunk(reader, consume))
+}
+
+/// Verifies `signature` by `key` over the whole of `file`, brought to the hash the way
+/// `reading` says, in constant memory; `progress` hears of every chunk's length once hashed.
+///
+/// Mapped ways hash the file from its start; read ways from its current position. A mapped
+/// file whose size changes while it is hashed is an [`Error::ReadArtifact`].
+///
+/// # Errors
+///
+/// As [`verify_reader`].
+pub fn verify_file(
+    key: &PublicKey,
+    file: &File,
+    signature: &Signature,
+    reading: FileReading,
+    mut progress: impl FnMut(u64),
+) -> Result<VerifiedBlob> {
+    verify_fed(key, signature, |consume| {
+        file::for_each_chunk(file, reading, |chunk| {
+            consume(chunk);
+            progress(chunk.len() as u64);
+        })
+    })
+}
+
+/// Decodes the signature before anything is read, so that a malformed one costs no I/O, then
+/// hashes (or, for pure Ed25519, streams) whatever `feed` hands over.
+fn verify_fed(
+    key: &PublicKey,
+    signature: &Signature,
+    feed: impl FnOnce(&mut dyn FnMut(&[u8])) -> std::io::Result<u64>,
+) -> Result<VerifiedBlob> {
     let (decoded, encoding) = decode(key, signature)?;
     if let (KeyMaterial::Ed25519(verifying_key), Decoded::Ed25519(sig)) = (key.material(), &decoded)
     {
@@ -88,15 +127,14 @@ pub fn verify_reader<R: Read + Send>(
         let mut stream = verifying_key
             .verify_stream(sig)
             .map_err(|_| mismatch(key, None, encoding))?;
-        let len =
-            for_each_chunk(reader, |chunk| stream.update(chunk)).map_err(Error::ReadArtifact)?;
+        let len = feed(&mut |chunk| stream.update(chunk)).map_err(Error::ReadArtifact)?;
         stream
             .finalize_and_verify()
             .map_err(|_| mismatch(key, None, encoding))?;
         return Ok(proof(key, None, encoding, Some(len)));
     }
     let mut hasher = Hasher::new(signature.digest());
-    let len = for_each_chunk(reader, |chunk| hasher.update(chunk)).map_err(Error::ReadArtifact)?;
+    let len = feed(&mut |chunk| hasher.update(chunk)).map_err(Error::ReadArtifact)?;
     let digest = hasher.finish();
     check_prehash(key, &decoded, &digest, encoding)?;
     Ok(proof(key, Some(digest), encoding, Some(len)))

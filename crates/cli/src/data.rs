@@ -1,9 +1,9 @@
 //! Verifying one input, shared by `verify-blob` and `verify-dir`, and explaining failures.
 
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 
-use vouch_blob::{Signature, VerifiedBlob};
+use vouch_blob::{FileReading, Signature, VerifiedBlob};
 use vouch_keys::PublicKey;
 
 use crate::error::{Failure, InputError, Mismatch};
@@ -45,7 +45,8 @@ pub(crate) enum Progress {
     Never,
 }
 
-/// Streams `data` through [`vouch_blob::verify_reader`].
+/// Hashes `data` with [`vouch_blob::verify_file`] (files, read as `reading` says) or
+/// [`vouch_blob::verify_reader`] (standard input).
 ///
 /// A signature that does not verify becomes [`Failure::Mismatch`], with the digest it was made
 /// over if another one fits (files only: standard input cannot be read twice). Errors name the
@@ -56,6 +57,7 @@ pub(crate) fn verify_data(
     signature_path: &Path,
     data: Data<'_>,
     progress: Progress,
+    reading: FileReading,
 ) -> anyhow::Result<VerifiedBlob> {
     tracing::info!(
         "verifying {} against the signature in {}",
@@ -66,11 +68,16 @@ pub(crate) fn verify_data(
         Data::Stdin => vouch_blob::verify_reader(key, io::stdin(), signature),
         Data::File(path) => {
             let file = input::open_data(path)?;
-            let reader: Box<dyn Read + Send> = match progress {
-                Progress::IfLarge => output::progress_reader(file, path),
-                Progress::Never => Box::new(file),
+            let bar = match progress {
+                Progress::IfLarge => output::progress_bar(&file, path),
+                Progress::Never => None,
             };
-            vouch_blob::verify_reader(key, reader, signature)
+            tracing::debug!("reading {} with {}", input::display(path), reading.name());
+            vouch_blob::verify_file(key, &file, signature, reading, |len| {
+                if let Some(bar) = &bar {
+                    bar.inc(len);
+                }
+            })
         }
     };
     result.map_err(|err| explain(err, key, signature, signature_path, data))

@@ -9,6 +9,7 @@ mod args;
 mod commands;
 // Shared by several commands.
 mod data;
+mod file_reading;
 mod folder;
 mod input;
 mod password;

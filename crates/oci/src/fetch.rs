@@ -46,6 +46,16 @@ pub enum Fetch {
         /// A tag or a digest.
         reference: String,
     },
+    /// `HEAD /v2/<name>/manifests/<reference>`, with [`MANIFEST_ACCEPT`]: what the manifest is
+    /// (`Content-Type`) and its digest (`Docker-Content-Digest`), without its body. Answer it
+    /// with [`Response::Found`] and an empty body. Registries that count pulls (Docker Hub)
+    /// count GETs of manifests, not HEADs.
+    ManifestHead {
+        /// Where.
+        repository: Repository,
+        /// A tag or a digest.
+        reference: String,
+    },
     /// `GET /v2/<name>/referrers/<digest>` (OCI 1.1).
     Referrers {
         /// Where.
@@ -70,6 +80,7 @@ impl Fetch {
     pub fn max_len(&self) -> u64 {
         match self {
             Self::Manifest { .. } | Self::Referrers { .. } => MAX_MANIFEST_BYTES,
+            Self::ManifestHead { .. } => 0,
             Self::Blob { size, .. } => (*size).min(MAX_PAYLOAD_BYTES),
         }
     }
@@ -78,6 +89,7 @@ impl Fetch {
     pub fn repository(&self) -> &Repository {
         match self {
             Self::Manifest { repository, .. }
+            | Self::ManifestHead { repository, .. }
             | Self::Referrers { repository, .. }
             | Self::Blob { repository, .. } => repository,
         }

@@ -494,6 +494,16 @@ fn hint(lookup: &Lookup) -> Option<String> {
             children.join(", ")
         ));
     }
+    // The index's headers sufficed, so its children were not fetched.
+    if matches!(
+        lookup.media_type.as_str(),
+        crate::manifest::OCI_INDEX | crate::manifest::DOCKER_MANIFEST_LIST
+    ) {
+        return Some(
+            "the index itself is unsigned; its children may be signed one by one: try --platform os/arch"
+                .to_owned(),
+        );
+    }
     None
 }
 

@@ -76,6 +76,14 @@ fn request_key(fetch: &Fetch) -> String {
             repository.registry(),
             repository.name()
         ),
+        Fetch::ManifestHead {
+            repository,
+            reference,
+        } => format!(
+            "HEAD {}/v2/{}/manifests/{reference}",
+            repository.registry(),
+            repository.name()
+        ),
         Fetch::Referrers { repository, digest } => {
             format!(
                 "GET {}/v2/{}/referrers/{digest}",
@@ -202,11 +210,48 @@ impl Registry {
         descriptor
     }
 
+    /// Makes the image's HEAD answer say nothing (no Content-Type, no digest), so that the
+    /// lookup fetches the manifest and its checks of the body run.
+    fn head_says_nothing(&mut self, reference: &str) {
+        self.override_answer(
+            &format!("HEAD registry.example/v2/org/app/manifests/{reference}"),
+            Answer::Found {
+                body: Vec::new(),
+                content_type: None,
+                docker_content_digest: None,
+            },
+        );
+    }
+
     fn override_answer(&mut self, key: &str, answer: Answer) {
         self.answers.insert(key.to_owned(), answer);
     }
 
     fn answer(&self, fetch: &Fetch) -> Answer {
+        // HEAD: the GET's headers, no body, unless a test set a HEAD answer of its own.
+        if let Fetch::ManifestHead {
+            repository,
+            reference,
+        } = fetch
+            && !self.answers.contains_key(&request_key(fetch))
+        {
+            let get = Fetch::Manifest {
+                repository: repository.clone(),
+                reference: reference.clone(),
+            };
+            return match self.answer(&get) {
+                Answer::Found {
+                    content_type,
+                    docker_content_digest,
+                    ..
+                } => Answer::Found {
+                    body: Vec::new(),
+                    content_type,
+                    docker_content_digest,
+                },
+                Answer::NotFound => Answer::NotFound,
+            };
+        }
         if let (Fetch::Referrers { repository, digest }, Some(listings)) = (fetch, &self.referrers)
         {
             if let Some(answer) = self.answers.get(&request_key(fetch)) {
@@ -734,9 +779,67 @@ fn image_by_digest() {
     ));
     assert_eq!(
         log[0],
-        "GET registry.example/v2/org/app/manifests/sha256:<image>"
+        "HEAD registry.example/v2/org/app/manifests/sha256:<image>"
+    );
+    assert!(
+        !log.iter()
+            .any(|l| l.starts_with("GET") && l.contains("manifests/sha256:<image>")),
+        "the image manifest is not fetched: {log:#?}"
     );
     assert_eq!(lookup.digest.to_string(), digest);
+
+    // A registry whose HEAD names another digest serves another image.
+    let other = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    registry.override_answer(
+        &format!("HEAD registry.example/v2/org/app/manifests/{digest}"),
+        Answer::Found {
+            body: Vec::new(),
+            content_type: Some(OCI_MANIFEST.to_owned()),
+            docker_content_digest: Some(other.to_owned()),
+        },
+    );
+    let error = err(run(
+        &registry,
+        &format!("{REPO}@{digest}"),
+        LookupOptions::new(),
+    ));
+    assert!(
+        matches!(error, Error::DigestMismatch { ref expected, ref found, .. } if expected == digest && found == other),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn head_answers_that_do_not_say_enough_lead_to_a_get() {
+    // No Content-Type, an unknown one, or a tag without Docker-Content-Digest: the manifest
+    // itself says what it is.
+    for (content_type, with_digest) in [
+        (None, true),
+        (Some("text/plain"), true),
+        (Some(OCI_MANIFEST), false),
+    ] {
+        let mut registry = Registry::new();
+        let image = push_image(&mut registry, REPO, Some("v1"), "image");
+        let digest = image["digest"].as_str().unwrap();
+        registry.override_answer(
+            "HEAD registry.example/v2/org/app/manifests/v1",
+            Answer::Found {
+                body: Vec::new(),
+                content_type: content_type.map(str::to_owned),
+                docker_content_digest: with_digest.then(|| digest.to_owned()),
+            },
+        );
+        let (lookup, log) = ok(run(&registry, IMAGE, LookupOptions::new()));
+        assert_eq!(
+            log[..2],
+            [
+                "HEAD registry.example/v2/org/app/manifests/v1",
+                "GET registry.example/v2/org/app/manifests/v1"
+            ],
+            "{content_type:?}, {with_digest}"
+        );
+        assert_eq!(lookup.digest.to_string(), digest);
+    }
 }
 
 #[test]
@@ -812,7 +915,10 @@ fn platform_selected_from_an_index() {
     assert_eq!(lookup.digest.to_string(), index["digest"].as_str().unwrap());
     assert_eq!(lookup.index_digest, None);
     assert_eq!(lookup.media_type, OCI_INDEX);
-    assert_eq!(lookup.children.len(), 3);
+    assert!(
+        lookup.children.is_empty(),
+        "without a platform the index's headers suffice: it is not fetched"
+    );
     assert!(lookup.candidates.is_empty());
 }
 
@@ -1186,6 +1292,7 @@ fn manifest_by_digest_not_matching_its_digest() {
         panic!()
     };
     body.push(b' ');
+    registry.head_says_nothing(digest);
     registry.override_answer(
         &key,
         Answer::Found {
@@ -1214,6 +1321,7 @@ fn wrong_docker_content_digest() {
     ] {
         let mut registry = Registry::new();
         push_image(&mut registry, REPO, Some("v1"), "image");
+        registry.head_says_nothing("v1");
         let key = "GET registry.example/v2/org/app/manifests/v1";
         let Answer::Found {
             body, content_type, ..
@@ -1238,6 +1346,7 @@ fn wrong_docker_content_digest() {
     // A header with the other algorithm is checked with that algorithm.
     let mut registry = Registry::new();
     push_image(&mut registry, REPO, Some("v1"), "image");
+    registry.head_says_nothing("v1");
     let key = "GET registry.example/v2/org/app/manifests/v1";
     let Answer::Found {
         body, content_type, ..
@@ -1467,6 +1576,7 @@ fn malformed_json() {
             Some(OCI_MANIFEST),
             true,
         );
+        registry.head_says_nothing("v1");
         let error = err(run(&registry, IMAGE, LookupOptions::new()));
         if body.starts_with(b"{\"schemaVersion\":1") {
             // Docker's schema 1 has an error of its own (the CLI's hint hangs on it).

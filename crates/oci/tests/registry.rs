@@ -324,23 +324,26 @@ async fn mount_token_registry(server: &MockServer, token: &str) {
         r#"Bearer realm="{}/token",service="test-registry",scope="repository:app:pull""#,
         server.uri()
     );
-    Mock::given(method("GET"))
-        .and(path("/v2/app/manifests/v1"))
-        .and(header("authorization", format!("Bearer {token}").as_str()))
-        .respond_with(manifest_ok())
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v2/app/manifests/v1"))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .insert_header("WWW-Authenticate", challenge.as_str())
-                .set_body_string(
-                    r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
-                ),
-        )
-        .mount(server)
-        .await;
+    // The lookup asks for the image's headers (HEAD); a fetch of the manifest GETs it.
+    for verb in ["GET", "HEAD"] {
+        Mock::given(method(verb))
+            .and(path("/v2/app/manifests/v1"))
+            .and(header("authorization", format!("Bearer {token}").as_str()))
+            .respond_with(manifest_ok())
+            .mount(server)
+            .await;
+        Mock::given(method(verb))
+            .and(path("/v2/app/manifests/v1"))
+            .respond_with(
+                ResponseTemplate::new(401)
+                    .insert_header("WWW-Authenticate", challenge.as_str())
+                    .set_body_string(
+                        r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+                    ),
+            )
+            .mount(server)
+            .await;
+    }
 }
 
 #[tokio::test]
@@ -1052,16 +1055,17 @@ async fn full_lookup_request_log() {
             ),
         ]
     );
-    // Resolve the tag once, then everything by digest: one 401 and one token for the lookup.
+    // The tag's headers (HEAD, no manifest GET), then everything by digest: one 401 and one
+    // token for the lookup.
     let log = request_log(&server)
         .await
         .replace(digest.hex(), "<image>")
         .replace(payload.hex(), "<payload>");
     with_registry_filter(&server, || {
         insta::assert_snapshot!(log, @r"
-        GET /v2/app/manifests/v1
+        HEAD /v2/app/manifests/v1
         GET /token?service=test-registry&scope=repository%3Aapp%3Apull
-        GET /v2/app/manifests/v1  [Authorization: Bearer <redacted>]
+        HEAD /v2/app/manifests/v1  [Authorization: Bearer <redacted>]
         GET /v2/app/referrers/sha256:<image>  [Authorization: Bearer <redacted>]
         GET /v2/app/manifests/sha256-<image>.sig  [Authorization: Bearer <redacted>]
         GET /v2/app/manifests/sha256-<image>  [Authorization: Bearer <redacted>]
@@ -1104,7 +1108,7 @@ async fn a_registry_without_referrers_api_is_not_asked_again() {
     assert_eq!(
         second_log,
         [
-            "GET /v2/app/manifests/v1  [Authorization: Bearer <redacted>]",
+            "HEAD /v2/app/manifests/v1  [Authorization: Bearer <redacted>]",
             "GET /v2/app/manifests/sha256-<image>  [Authorization: Bearer <redacted>]",
             "GET /v2/app/manifests/sha256-<image>.sig  [Authorization: Bearer <redacted>]",
             "GET /v2/app/blobs/sha256:<payload>  [Authorization: Bearer <redacted>]",
@@ -1148,7 +1152,7 @@ async fn lookup_failures_say_which_side_failed() {
     );
 
     let throttled = MockServer::start().await;
-    Mock::given(method("GET"))
+    Mock::given(wiremock::matchers::any())
         .respond_with(ResponseTemplate::new(429))
         .mount(&throttled)
         .await;

@@ -1,4 +1,4 @@
-//! Timing: alternating runs of two commands, wall clock around `std::process::Command`, every
+//! Timing: commands run in turn, wall clock around `std::process::Command`, every
 //! run checked for success; peak RSS through `/usr/bin/time -v`.
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -23,6 +23,7 @@ pub(crate) enum Expect {
 pub(crate) struct Invocation {
     pub(crate) program: PathBuf,
     pub(crate) args: Vec<OsString>,
+    pub(crate) env: Vec<(OsString, OsString)>,
     pub(crate) expect: Expect,
 }
 
@@ -31,6 +32,7 @@ impl Invocation {
         Self {
             program: program.to_path_buf(),
             args: Vec::new(),
+            env: Vec::new(),
             expect,
         }
     }
@@ -41,9 +43,34 @@ impl Invocation {
         self
     }
 
+    /// Sets an environment variable for every run.
+    #[must_use]
+    pub(crate) fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
     fn describe(&self) -> String {
+        let env: Vec<_> = self
+            .env
+            .iter()
+            .map(|(k, v)| format!("{}={} ", k.to_string_lossy(), v.to_string_lossy()))
+            .collect();
         let args: Vec<_> = self.args.iter().map(|a| a.to_string_lossy()).collect();
-        format!("{} {}", self.program.display(), args.join(" "))
+        format!(
+            "{}{} {}",
+            env.concat(),
+            self.program.display(),
+            args.join(" ")
+        )
+    }
+
+    fn command(&self, program: &Path) -> Command {
+        let mut command = Command::new(program);
+        command
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null());
+        command
     }
 
     /// Checks that a run succeeded and printed what a successful verification prints.
@@ -73,9 +100,9 @@ impl Invocation {
     /// Runs once; returns the wall-clock time from spawn to exit.
     fn time_once(&self) -> anyhow::Result<Duration> {
         let start = Instant::now();
-        let out = Command::new(&self.program)
+        let out = self
+            .command(&self.program)
             .args(&self.args)
-            .stdin(Stdio::null())
             .output()
             .with_context(|| format!("running {}", self.describe()))?;
         let elapsed = start.elapsed();
@@ -112,38 +139,47 @@ impl Stats {
     }
 }
 
-/// Times `a` and `b` alternately, `runs` times each, after one untimed run of each.
-pub(crate) fn alternate(
-    a: &Invocation,
-    b: &Invocation,
-    runs: u32,
-) -> anyhow::Result<(Stats, Stats)> {
-    a.time_once()?;
-    b.time_once()?;
-    let (mut ta, mut tb) = (Vec::new(), Vec::new());
-    for _ in 0..runs {
-        ta.push(a.time_once()?);
-        tb.push(b.time_once()?);
+/// Times every command in turn, `runs` rounds, after one untimed run of each: a machine that
+/// gets busier or quieter during the rounds affects them all alike.
+pub(crate) fn rotate(invocations: &[&Invocation], runs: u32) -> anyhow::Result<Vec<Stats>> {
+    for invocation in invocations {
+        invocation.time_once()?;
     }
-    Ok((Stats::of(ta), Stats::of(tb)))
+    let mut times = vec![Vec::new(); invocations.len()];
+    for _ in 0..runs {
+        for (invocation, times) in invocations.iter().zip(&mut times) {
+            times.push(invocation.time_once()?);
+        }
+    }
+    Ok(times.into_iter().map(Stats::of).collect())
 }
 
-/// Times one command `runs` times.
-pub(crate) fn repeat(a: &Invocation, runs: u32) -> anyhow::Result<Stats> {
-    a.time_once()?;
-    let times = (0..runs)
-        .map(|_| a.time_once())
-        .collect::<anyhow::Result<_>>()?;
-    Ok(Stats::of(times))
+/// SHA-256 over bytes already in memory, with sha2's runtime choice of implementation (SHA-NI
+/// where the CPU has it), timed in this process: the limit for any way of reading a file.
+/// Returns the time per `bytes`, measured on a 256 MiB buffer.
+pub(crate) fn hash_in_memory(bytes: u64, runs: u32) -> Stats {
+    use sha2::Digest as _;
+    const BUFFER: usize = 256 << 20;
+    let buffer: Vec<u8> = (0..BUFFER).map(|i| (i % 251).to_le_bytes()[0]).collect();
+    let scale = bytes as f64 / BUFFER as f64;
+    let times = (0..=runs)
+        .map(|_| {
+            let start = Instant::now();
+            std::hint::black_box(sha2::Sha256::digest(&buffer));
+            start.elapsed().mul_f64(scale)
+        })
+        .skip(1)
+        .collect();
+    Stats::of(times)
 }
 
 /// Peak resident set size in KiB, from `/usr/bin/time -v`.
 pub(crate) fn peak_rss_kib(time: &Path, inv: &Invocation) -> anyhow::Result<u64> {
-    let out = Command::new(time)
+    let out = inv
+        .command(time)
         .arg("-v")
         .arg(&inv.program)
         .args(&inv.args)
-        .stdin(Stdio::null())
         .output()
         .with_context(|| format!("running {} -v", time.display()))?;
     inv.check(&out)?;

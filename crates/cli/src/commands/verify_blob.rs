@@ -9,6 +9,7 @@ use crate::args::{OutputFormat, VerifyBlobArgs};
 use crate::data::{self, Data, Progress};
 use crate::error::{Failure, InputError};
 use crate::exit::{self, Outcome};
+use crate::file_reading;
 use crate::input;
 use crate::output::{self, BlobReport};
 
@@ -56,7 +57,16 @@ fn check(
         args.digest.algorithm(),
     )?;
     let data = Data::from_arg(&args.file);
-    data::verify_data(key, &signature, signature_path, data, Progress::IfLarge).map_err(|err| {
+    let reading = file_reading::choose(1)?;
+    data::verify_data(
+        key,
+        &signature,
+        signature_path,
+        data,
+        Progress::IfLarge,
+        reading,
+    )
+    .map_err(|err| {
         // The other errors name their file already; a mismatch is about the data file.
         if err.is::<Failure>() {
             err.context(format!("{}: signature does not verify", data.display()))

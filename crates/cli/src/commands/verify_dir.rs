@@ -3,13 +3,14 @@
 use std::num::NonZeroUsize;
 use std::thread;
 
-use vouch_blob::{DigestAlgorithm, VerifiedBlob};
+use vouch_blob::{DigestAlgorithm, FileReading, VerifiedBlob};
 use vouch_keys::PublicKey;
 
 use crate::args::{OutputFormat, VerifyDirArgs};
 use crate::data::{self, Data, Progress};
 use crate::error::Failure;
 use crate::exit::Outcome;
+use crate::file_reading;
 use crate::folder::{self, Check, Plan};
 use crate::input;
 use crate::output::{self, DirReport, Entry, Status, Totals};
@@ -25,7 +26,14 @@ pub(crate) fn run(args: &VerifyDirArgs) -> anyhow::Result<Outcome> {
         .jobs
         .or_else(|| thread::available_parallelism().ok())
         .map_or(1, NonZeroUsize::get);
-    let results = verify_all(&key, args.digest.algorithm(), &plan.checks, workers);
+    let reading = file_reading::choose(workers.min(plan.checks.len()))?;
+    let results = verify_all(
+        &key,
+        args.digest.algorithm(),
+        &plan.checks,
+        workers,
+        reading,
+    );
 
     let mut entries = entries(plan, results);
     entries.sort_by(|a, b| (a.name(), &a.signature).cmp(&(b.name(), &b.signature)));
@@ -86,14 +94,18 @@ fn verify_all(
     digest: DigestAlgorithm,
     checks: &[Check],
     workers: usize,
+    reading: FileReading,
 ) -> Vec<anyhow::Result<VerifiedBlob>> {
-    folder::in_parallel(checks, workers, |check| verify_one(key, digest, check))
+    folder::in_parallel(checks, workers, |check| {
+        verify_one(key, digest, check, reading)
+    })
 }
 
 fn verify_one(
     key: &PublicKey,
     digest: DigestAlgorithm,
     check: &Check,
+    reading: FileReading,
 ) -> anyhow::Result<VerifiedBlob> {
     let (_, signature_path) = &check.signature;
     let signature = input::read_signature(signature_path, None, digest)?;
@@ -103,6 +115,7 @@ fn verify_one(
         signature_path,
         Data::File(&check.data.1),
         Progress::Never,
+        reading,
     )
 }
 

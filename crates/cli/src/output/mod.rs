@@ -187,9 +187,18 @@ pub(crate) fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 
 /// `file`, wrapped in a progress bar on stderr if it is large and stderr is a terminal.
 pub(crate) fn progress_reader(file: File, path: &Path) -> Box<dyn Read + Send> {
+    match progress_bar(&file, path) {
+        Some(bar) => Box::new(bar.wrap_read(file)),
+        None => Box::new(file),
+    }
+}
+
+/// A progress bar on stderr for `file`, when it is large and stderr a terminal (and not `-q`);
+/// it clears itself when dropped.
+pub(crate) fn progress_bar(file: &File, path: &Path) -> Option<ProgressBar> {
     let len = file.metadata().map_or(0, |m| m.len());
     if len <= PROGRESS_MIN_LEN || settings().quiet || !io::stderr().is_terminal() {
-        return Box::new(file);
+        return None;
     }
     let style = ProgressStyle::with_template(
         "{msg:.bold} [{wide_bar}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
@@ -197,11 +206,12 @@ pub(crate) fn progress_reader(file: File, path: &Path) -> Box<dyn Read + Send> {
     .unwrap_or_else(|_| ProgressStyle::default_bar())
     .progress_chars("=> ");
     let name = path.file_name().unwrap_or(path.as_os_str());
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr())
-        .with_style(style)
-        .with_message(escape::os(name).into_owned())
-        .with_finish(ProgressFinish::AndClear);
-    Box::new(bar.wrap_read(file))
+    Some(
+        ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr())
+            .with_style(style)
+            .with_message(escape::os(name).into_owned())
+            .with_finish(ProgressFinish::AndClear),
+    )
 }
 
 /// Appends one line of text output that quotes untrusted strings (image references, registry

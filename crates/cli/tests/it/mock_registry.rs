@@ -80,7 +80,8 @@ impl MockRegistry {
     }
 
     /// Serves `body` as a manifest of `media_type` at each of `references` (tags) and at its
-    /// own digest, with `Content-Type` and `Docker-Content-Digest`. Returns the digest.
+    /// own digest, with `Content-Type` and `Docker-Content-Digest`, to GET and HEAD. Returns the
+    /// digest.
     pub(crate) fn manifest(
         &self,
         repo: &str,
@@ -91,11 +92,14 @@ impl MockRegistry {
         let digest = OciDigest::sha256_of(body);
         let digest_text = digest.to_string();
         for reference in references.iter().copied().chain([digest_text.as_str()]) {
-            self.mount(
-                Mock::given(method("GET"))
-                    .and(path(format!("/v2/{repo}/manifests/{reference}")))
-                    .respond_with(found(body, media_type, &digest)),
-            );
+            // HEAD gets the same headers (hyper sends no body with them).
+            for verb in ["GET", "HEAD"] {
+                self.mount(
+                    Mock::given(method(verb))
+                        .and(path(format!("/v2/{repo}/manifests/{reference}")))
+                        .respond_with(found(body, media_type, &digest)),
+                );
+            }
         }
         digest
     }

@@ -53,6 +53,10 @@ pub(super) fn describe_fetch(fetch: &Fetch) -> String {
             repository,
             reference,
         } => format!("manifest {reference} of {repository}"),
+        Fetch::ManifestHead {
+            repository,
+            reference,
+        } => format!("the headers of manifest {reference} of {repository}"),
         Fetch::Referrers { repository, digest } => {
             format!("the referrers of {digest} in {repository}")
         }

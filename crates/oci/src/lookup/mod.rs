@@ -3,9 +3,13 @@
 //!
 //! # Steps
 //!
-//! 1. The image manifest, by the reference's digest if it has one, else by its tag. With a
-//!    [`Platform`] and an index, the matching child's digest is the one whose signatures are
-//!    looked up (the child manifest itself is not fetched).
+//! 1. The image manifest's headers (`HEAD`), by the reference's digest if it has one, else by
+//!    its tag: its `Content-Type` and `Docker-Content-Digest` say what it is and which digest
+//!    the signatures name. The manifest itself is fetched (`GET`) only when they do not say
+//!    (no digest for a tag, a media type that is not an image manifest or index), or for an
+//!    index when a [`Platform`] is asked for: then the matching child's digest is the one
+//!    whose signatures are looked up (the child manifest itself is not fetched). Registries
+//!    that count pulls count manifest GETs; cosign makes none for the image either.
 //! 2. The OCI 1.1 referrers API for that digest, in the signature repository.
 //! 3. Only if 2 answered 404 (no referrers API), or the driver already knows the registry has
 //!    none ([`LookupOptions::referrers_api_absent`]): the referrers tag schema, tag
@@ -15,8 +19,8 @@
 //! 5. cosign's legacy tag `sha256-<hex>.sig`, and its simple-signing payload blobs.
 //!
 //! Steps 2 and 5 are independent once step 1 is answered. [`SignatureLookup::next_fetch`]
-//! hands out one fetch at a time in the order above, which costs a tag-addressed image with one
-//! legacy signature on a registry without the referrers API exactly five requests: manifest,
+//! hands out one fetch at a time in the order above, which costs an image with one legacy signature on
+//! a registry without the referrers API exactly five requests: `HEAD` of the image manifest,
 //! referrers (404), `sha256-<hex>` (404), `sha256-<hex>.sig`, payload blob; four when the
 //! registry is known to lack the referrers API.
 //! [`SignatureLookup::next_fetches`] hands out everything that can be fetched now, for drivers
@@ -176,9 +180,13 @@ impl LookupOptions {
 ///
 /// const MANIFEST: &[u8] = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
 ///
-/// /// Your HTTP stack: the body and content type, or `None` for a 404.
+/// /// Your HTTP stack: the body and content type, or `None` for a 404. A HEAD has no body;
+/// /// without a `Docker-Content-Digest` for the tag, the lookup then GETs the manifest.
 /// fn get(fetch: &Fetch) -> Option<(&'static [u8], Option<&'static str>)> {
 ///     match fetch {
+///         Fetch::ManifestHead { reference, .. } if reference == "1.0" => {
+///             Some((b"", Some("application/vnd.oci.image.manifest.v1+json")))
+///         }
 ///         Fetch::Manifest { reference, .. } if reference == "1.0" => {
 ///             Some((MANIFEST, Some("application/vnd.oci.image.manifest.v1+json")))
 ///         }
@@ -284,6 +292,7 @@ impl Pending {
 /// Why a fetch was made.
 #[derive(Debug)]
 enum Step {
+    ImageHead,
     Image,
     Referrers,
     TagSchema,
@@ -309,7 +318,7 @@ impl Step {
     /// The order `next_fetch` hands fetches out in (module docs, "Steps").
     fn rank(&self) -> u8 {
         match self {
-            Self::Image => 0,
+            Self::ImageHead | Self::Image => 0,
             Self::Referrers => 1,
             Self::TagSchema => 2,
             Self::ReferrerManifest { .. } => 3,
@@ -354,11 +363,11 @@ impl SignatureLookup {
             held_bundles: Vec::new(),
             image,
         };
-        let fetch = Fetch::Manifest {
+        let fetch = Fetch::ManifestHead {
             repository: lookup.image.repository().clone(),
             reference: lookup.image.manifest_reference(),
         };
-        lookup.enqueue(fetch, Step::Image);
+        lookup.enqueue(fetch, Step::ImageHead);
         lookup
     }
 
@@ -560,6 +569,7 @@ impl SignatureLookup {
 
     fn on_step(&mut self, step: Step, fetch: &Fetch, response: Response<'_>) -> Result<()> {
         match step {
+            Step::ImageHead => self.on_image_head(response),
             Step::Image => self.on_image(fetch, response),
             Step::Referrers => self.on_referrers(fetch, response),
             Step::TagSchema => self.on_tag_schema(fetch, response),
@@ -589,7 +599,62 @@ impl SignatureLookup {
         }
     }
 
-    /// Step 1: the image manifest or index.
+    /// Step 1: the image manifest's headers. Enough when they name an image manifest, or an
+    /// index with no platform to choose, and its digest; otherwise the manifest is fetched.
+    fn on_image_head(&mut self, response: Response<'_>) -> Result<()> {
+        let (content_type, header) = match response {
+            Response::NotFound => {
+                return Err(Error::ImageNotFound {
+                    image: self.image.to_string(),
+                });
+            }
+            Response::Found {
+                content_type,
+                docker_content_digest,
+                ..
+            } => (content_type, docker_content_digest),
+            Response::TooLarge => (None, None),
+        };
+        let media_type = content_type.map(|t| t.split(';').next().unwrap_or_default().trim());
+        // An unreadable header counts as none: the GET below checks it against the body.
+        let announced = header.and_then(|header| OciDigest::parse(header).ok());
+        let digest = match (self.image.digest(), announced) {
+            (Some(wanted), Some(found)) if *wanted != found => {
+                return Err(Error::DigestMismatch {
+                    what: format!("image manifest {} (Docker-Content-Digest)", self.image),
+                    expected: wanted.to_string(),
+                    found: found.to_string(),
+                });
+            }
+            (Some(wanted), _) if header.is_none() => Some(wanted.clone()),
+            (_, found) => found,
+        };
+        let enough = match media_type {
+            Some(manifest::OCI_MANIFEST | manifest::DOCKER_MANIFEST) => true,
+            Some(OCI_INDEX | manifest::DOCKER_MANIFEST_LIST) => self.platform.is_none(),
+            _ => false,
+        };
+        match (digest, media_type) {
+            (Some(digest), Some(media_type)) if enough => {
+                self.start_signature_lookups(Target {
+                    digest,
+                    index_digest: None,
+                    media_type: media_type.to_owned(),
+                    children: Vec::new(),
+                });
+            }
+            _ => self.enqueue(
+                Fetch::Manifest {
+                    repository: self.image.repository().clone(),
+                    reference: self.image.manifest_reference(),
+                },
+                Step::Image,
+            ),
+        }
+        Ok(())
+    }
+
+    /// Step 1, when the headers were not enough: the image manifest or index.
     fn on_image(&mut self, fetch: &Fetch, response: Response<'_>) -> Result<()> {
         let what = format!("image manifest {}", self.image);
         let Some(Found {
@@ -621,6 +686,12 @@ impl SignatureLookup {
             },
             Document::Index(index) => self.select_platform(digest, index)?,
         };
+        self.start_signature_lookups(target);
+        Ok(())
+    }
+
+    /// Steps 2 to 5, once the digest whose signatures are looked up is known.
+    fn start_signature_lookups(&mut self, target: Target) {
         let subject = target.digest.clone();
         self.target = Some(target);
         if self.referrers_api_absent {
@@ -644,7 +715,6 @@ impl SignatureLookup {
             },
             Step::LegacyManifest,
         );
-        Ok(())
     }
 
     fn target_digest(&self) -> Result<OciDigest> {

@@ -263,6 +263,10 @@ impl RegistryClient {
             Fetch::Manifest {
                 repository,
                 reference,
+            }
+            | Fetch::ManifestHead {
+                repository,
+                reference,
             } => (
                 format!("/v2/{}/manifests/{reference}", repository.name()),
                 MANIFEST_ACCEPT.join(", "),
@@ -280,9 +284,13 @@ impl RegistryClient {
         };
         let host = repository.api_host();
         let url = inner.registry_url(host, &path)?;
+        let method = match fetch {
+            Fetch::ManifestHead { .. } => Method::HEAD,
+            _ => Method::GET,
+        };
         let answer = self
             .send_authorized(repository, Access::Pull, |authorization| Request {
-                method: Method::GET,
+                method: method.clone(),
                 url: url.clone(),
                 accept: Some(accept.clone()),
                 authorization,
@@ -305,7 +313,7 @@ impl RegistryClient {
                 content_type: None,
                 docker_content_digest: None,
             }),
-            _ => Err(unexpected_status(&Method::GET, &answer, "200 or 404")),
+            _ => Err(unexpected_status(&method, &answer, "200 or 404")),
         }
     }
 

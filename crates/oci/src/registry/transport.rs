@@ -448,6 +448,10 @@ async fn read_answer(
         too_large: false,
         retry_after: text(header::RETRY_AFTER),
     };
+    // A HEAD answer has no body, whatever its Content-Length says (the GET's length).
+    if request.method == Method::HEAD {
+        return Ok(answer);
+    }
     let limit = if status == StatusCode::OK {
         request.max_len
     } else {

@@ -3,6 +3,7 @@
 //! bundles with the child's peak memory measured. Each case is a regression test for a promise
 //! in `docs/security.md`; the threat model names the test that shows it.
 
+mod files;
 mod memory;
 mod names;
 mod registry;
