@@ -182,39 +182,10 @@ impl RegistryClient {
         for (host, addr) in &resolve {
             builder = builder.resolve(host, *addr);
         }
-        let mut certificates = Vec::new();
-        for (i, pem) in ca_certificates.iter().enumerate() {
-            let invalid = || {
-                RegistryError::new(
-                    RegistryErrorKind::Configuration,
-                    format!(
-                        "CA certificate bundle {} holds no PEM `CERTIFICATE` that parses",
-                        i + 1
-                    ),
-                )
-            };
-            let parsed =
-                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| invalid().with_source(e))?;
-            if parsed.is_empty() {
-                return Err(invalid());
-            }
-            certificates.extend(parsed);
-        }
-        if !certificates.is_empty() {
-            builder = builder.tls_certs_merge(certificates);
-        }
-        if let Some(pem) = &client_identity {
-            let identity = reqwest::Identity::from_pem(pem).map_err(|e| {
-                RegistryError::new(
-                    RegistryErrorKind::Configuration,
-                    "the client certificate and key do not parse: expected PEM `CERTIFICATE` \
-                     blocks and one PEM private key (PKCS#8, `EC PRIVATE KEY` or `RSA PRIVATE \
-                     KEY`)",
-                )
-                .with_source(e)
-            })?;
-            builder = builder.identity(identity);
-        }
+        builder = builder.tls_backend_preconfigured(super::tls::client_config(
+            &ca_certificates,
+            client_identity.as_ref().map(|pem| pem.as_slice()),
+        )?);
         let http = builder.build().map_err(|e| {
             RegistryError::new(
                 RegistryErrorKind::Configuration,

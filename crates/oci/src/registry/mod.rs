@@ -32,6 +32,7 @@ mod pages;
 mod push;
 mod retry;
 mod sign;
+mod tls;
 mod transport;
 
 pub use client::{FetchStatus, FetchedBody, LookupFailure, RegistryClient};
