@@ -114,6 +114,8 @@ pub(crate) struct VouchFigures {
     pub(crate) each: Series,
     pub(crate) one_usage: Usage,
     pub(crate) each_usage: Usage,
+    /// CPU per invocation of (b), averaged over one invocation per image.
+    pub(crate) each_cpu: Duration,
     /// Connections of (a) over all images, through the proxy.
     pub(crate) one_count: Count,
     /// Connections of (b) over the sample.
@@ -331,6 +333,7 @@ impl VouchBench<'_> {
             each: Series::new(each_times, each_traffic),
             one_usage: self.direct.usage(time, images)?,
             each_usage: self.direct.usage(time, &images[..1])?,
+            each_cpu: self.direct.cpu_per_invocation(time, images)?,
             one_count,
             each_count,
             version: command_output(self.direct.vouch, &["--version"]),

@@ -49,7 +49,7 @@ impl FileReading {
         Self(Way::Map)
     }
 
-    /// As [`FileReading::map`], 1 MiB at a time, with a second thread mapping the next six
+    /// As [`FileReading::map`], 1 MiB at a time, with a second thread mapping the next
     /// windows and faulting their pages in while the hashing thread hashes.
     ///
     /// # Safety

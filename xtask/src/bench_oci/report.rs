@@ -1,5 +1,5 @@
-//! The printed report: setup, one row per measured command, the ratio against issue 4's target,
-//! memory and CPU, and the requests per image by kind.
+//! The printed report: setup, one row per measured command, the ratios and CPU against the
+//! targets, memory, and the requests per image by kind.
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;
@@ -10,7 +10,12 @@ use super::proxy::Count;
 use super::{Series, SkopeoFigures, VERIFY_FLAGS, VouchFigures, command_output};
 
 /// Issue 4: one invocation over all images at least this many times as fast as one per image.
-const TARGET: f64 = 20.0;
+/// Targets (docs/performance.md, "Images"): one invocation of one image against skopeo's
+/// policy check of one image; vouch's CPU per invocation of one image, and per image in one
+/// invocation over many.
+const SINGLE_TARGET: f64 = 2.0;
+const SINGLE_CPU_TARGET_MS: f64 = 5.0;
+const MANY_CPU_TARGET_MS: f64 = 1.0;
 
 /// Everything one run of the benchmark measured.
 #[derive(Debug)]
@@ -189,23 +194,25 @@ impl Figures {
     fn write_vouch(&self, s: &mut String, v: &VouchFigures) -> std::fmt::Result {
         let n = self.images;
         writeln!(s)?;
+        let verdict = |ok: bool| if ok { "PASS" } else { "BELOW-TARGET" };
+        // One image, one invocation, against skopeo's policy check of one image.
+        let skopeo_one = self.skopeo.verify.median.as_secs_f64() / self.sample as f64;
+        let vouch_one = v.each.median.as_secs_f64() / n as f64;
+        let speed = skopeo_one / vouch_one;
+        writeln!(
+            s,
+            "one image, one invocation: skopeo (c) {:.1} ms / vouch (b) {:.1} ms = {speed:.2}x; \
+             target >= {SINGLE_TARGET}x: {}",
+            skopeo_one * 1e3,
+            vouch_one * 1e3,
+            verdict(speed >= SINGLE_TARGET)
+        )?;
         let median = v.each.median.as_secs_f64() / v.one.median.as_secs_f64();
         let best = v.each.min.as_secs_f64() / v.one.min.as_secs_f64();
         writeln!(
             s,
-            "speed (b) / (a): {median:.1}x (medians), {best:.1}x (best runs); target >= {TARGET}x: \
-             {}",
-            if median >= TARGET {
-                "PASS"
-            } else {
-                "BELOW-TARGET"
-            }
-        )?;
-        writeln!(
-            s,
-            "(a) per image vs skopeo's policy check per image (c): {:.0}x faster",
-            (self.skopeo.verify.median.as_secs_f64() / self.sample as f64)
-                / (v.one.median.as_secs_f64() / n as f64)
+            "(b) / (a): {median:.1}x (medians), {best:.1}x (best runs); no target: on 2 cores it \
+             measures the registry as much as vouch"
         )?;
         let reported = |series: &Series| -> Option<f64> {
             let total: Option<u64> = series.traffic.iter().map(|t| t.reported).sum();
@@ -221,22 +228,25 @@ impl Figures {
         writeln!(
             s,
             "(a): peak RSS {}, CPU {:.2} s (user + system) for {n} images; one invocation of (b): \
-             peak RSS {}, CPU {:.1} ms",
+             peak RSS {}",
             mib(v.one_usage.rss_kib),
             v.one_usage.cpu.as_secs_f64(),
             mib(v.each_usage.rss_kib),
-            v.each_usage.cpu.as_secs_f64() * 1e3
         )?;
         let one_cpu = v.one_usage.cpu.as_secs_f64() / n as f64;
-        let each_cpu = v.each_usage.cpu.as_secs_f64();
+        let each_cpu = v.each_cpu.as_secs_f64();
+        let registry_one = per_image_cpu(&v.one, n);
         writeln!(
             s,
-            "CPU per image, vouch: (a) {:.1} ms, (b) {:.1} ms ({:.1}x); the registry, on the same \
-             cores: (a) {:.1} ms, (b) {:.1} ms",
+            "CPU per image, vouch: (a) {:.2} ms (the registry: {:.2} ms, {:.0}% of the two), \
+             target <= {MANY_CPU_TARGET_MS} ms: {}; (b) {:.1} ms per invocation, target <= \
+             {SINGLE_CPU_TARGET_MS} ms: {} (the registry: {:.1} ms)",
             one_cpu * 1e3,
+            registry_one * 1e3,
+            registry_one / (registry_one + one_cpu) * 100.0,
+            verdict(one_cpu * 1e3 <= MANY_CPU_TARGET_MS),
             each_cpu * 1e3,
-            each_cpu / one_cpu,
-            per_image_cpu(&v.one, n) * 1e3,
+            verdict(each_cpu * 1e3 <= SINGLE_CPU_TARGET_MS),
             per_image_cpu(&v.each, n) * 1e3
         )
     }

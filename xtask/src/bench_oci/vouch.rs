@@ -61,6 +61,44 @@ impl Verifier<'_> {
         Ok((total, requests))
     }
 
+    /// The CPU time (user + system) of one invocation per image, averaged over one invocation
+    /// for each of `images`, one after the other. `/usr/bin/time` counts in hundredths of a
+    /// second, too coarse for one invocation of a few ms; so it times one `sh` running them
+    /// all, whose children's time it includes. Each invocation must exit 0 (the timed runs
+    /// already checked their reports).
+    pub(crate) fn cpu_per_invocation(
+        &self,
+        time: &Path,
+        images: &[Image],
+    ) -> anyhow::Result<Duration> {
+        let mut script = String::from("set -e\n");
+        for image in images {
+            let cmd = self.command(std::slice::from_ref(image));
+            let quoted: Vec<String> = std::iter::once(cmd.get_program())
+                .chain(cmd.get_args())
+                .map(|a| format!("'{}'", a.to_string_lossy().replace('\'', "'\\''")))
+                .collect();
+            script.push_str(&quoted.join(" "));
+            script.push_str(" >/dev/null\n");
+        }
+        let out = Command::new(time)
+            .args(["-f", "%U %S", "sh", "-c", &script])
+            .stdin(Stdio::null())
+            .output()
+            .context("running /usr/bin/time sh")?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        anyhow::ensure!(out.status.success(), "an invocation failed: {stderr}");
+        let mut fields = stderr.lines().last().unwrap_or_default().split(' ');
+        let mut seconds = || -> anyhow::Result<f64> {
+            Ok(fields
+                .next()
+                .context("no CPU times from /usr/bin/time")?
+                .parse()?)
+        };
+        let total = seconds()? + seconds()?;
+        Ok(Duration::from_secs_f64(total / images.len().max(1) as f64))
+    }
+
     /// One invocation over `images` under `/usr/bin/time -v`, checked.
     pub(crate) fn usage(&self, time: &Path, images: &[Image]) -> anyhow::Result<Usage> {
         let cmd = self.command(images);
