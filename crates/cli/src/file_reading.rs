@@ -1,18 +1,17 @@
 //! How `verify-blob` and `verify-dir` bring files to the hash, and the `SIGBUS` handler that
 //! hashing mapped files needs.
 //!
-//! Files are mapped and hashed where they lie in the page cache: with a second thread mapping
-//! ahead when one file is hashed and a core is free, on the hashing thread alone when every
-//! core already hashes a file. docs/performance.md ("Files") has the measurements behind
-//! that choice; `VOUCH_FILE_READING` overrides it, so that `cargo xtask bench blob` can measure
-//! every way on the machine at hand.
+//! Files are mapped and hashed where they lie in the page cache, on the hashing thread. A second
+//! thread mapping ahead (`map-ahead`) is as fast on a quiet machine and slower whenever the
+//! other core is busy, since the hash then waits for it; docs/performance.md ("Files") has the
+//! measurements. `VOUCH_FILE_READING` picks another way, so that `cargo xtask bench blob` can
+//! measure every way on the machine at hand.
 #![allow(
     unsafe_code,
     reason = "a SIGBUS handler, for mapped files: see the module documentation"
 )]
 
 use std::sync::Once;
-use std::thread;
 
 use vouch_blob::FileReading;
 
@@ -22,20 +21,18 @@ use crate::exit;
 /// Names the way for every file of the run: `read`, `read-ahead`, `map` or `map-ahead`.
 pub(crate) const ENV: &str = "VOUCH_FILE_READING";
 
-/// The way to read when `at_once` files are hashed at the same time.
+/// The way to read files: `map`, unless `VOUCH_FILE_READING` names another.
 ///
 /// # Errors
 ///
 /// [`InputError::Usage`] when `VOUCH_FILE_READING` names no way.
-pub(crate) fn choose(at_once: usize) -> Result<FileReading, InputError> {
-    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+pub(crate) fn choose() -> Result<FileReading, InputError> {
     #[expect(
         clippy::disallowed_methods,
         reason = "the CLI reads the environment: VOUCH_FILE_READING, for benchmarks"
     )]
     let name = match std::env::var(ENV) {
         Ok(name) => name,
-        Err(_) if at_once < cores => "map-ahead".to_owned(),
         Err(_) => "map".to_owned(),
     };
     match name.as_str() {

@@ -57,7 +57,7 @@ fn check(
         args.digest.algorithm(),
     )?;
     let data = Data::from_arg(&args.file);
-    let reading = file_reading::choose(1)?;
+    let reading = file_reading::choose()?;
     data::verify_data(
         key,
         &signature,

@@ -26,7 +26,7 @@ pub(crate) fn run(args: &VerifyDirArgs) -> anyhow::Result<Outcome> {
         .jobs
         .or_else(|| thread::available_parallelism().ok())
         .map_or(1, NonZeroUsize::get);
-    let reading = file_reading::choose(workers.min(plan.checks.len()))?;
+    let reading = file_reading::choose()?;
     let results = verify_all(
         &key,
         args.digest.algorithm(),
