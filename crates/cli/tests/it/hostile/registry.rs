@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 /// How the registry misbehaves.
 #[derive(Debug, Clone, Copy)]
 enum Misbehaviour {
-    /// A 200 announcing 1000 bytes, then one byte a second (never silent for 30 s).
+    /// A 200 announcing 1000 bytes, then one byte a second (never silent for 30 s); to a HEAD,
+    /// the headers alone.
     Drip,
     /// Reads the request, then says nothing.
     Stall,
@@ -51,6 +52,14 @@ fn serve(mut stream: TcpStream, misbehaviour: Misbehaviour) {
         }
     }
     match misbehaviour {
+        // A HEAD answer has no body to drip (a client would read the drip as the next answer):
+        // headers that name no digest, so that vouch GETs the manifest, which drips.
+        Misbehaviour::Drip if head.starts_with(b"HEAD ") => {
+            let headers = "HTTP/1.1 200 OK\r\nContent-Type: \
+                           application/vnd.oci.image.manifest.v1+json\r\nContent-Length: \
+                           1000\r\nConnection: close\r\n\r\n";
+            let _ignored = stream.write_all(headers.as_bytes());
+        }
         Misbehaviour::Drip => {
             let headers = "HTTP/1.1 200 OK\r\nContent-Type: \
                            application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 1000\r\n\r\n";
