@@ -10,6 +10,7 @@
 use std::fs::File;
 use std::io::{self, Read};
 
+use crate::digest::Hasher;
 use crate::mapped;
 use crate::read_ahead::{self, SMALL};
 
@@ -69,6 +70,47 @@ impl FileReading {
             Way::MapAhead => "map-ahead",
         }
     }
+}
+
+/// The digests of `file`'s bytes (from its start for mapped ways, from its current position
+/// for read ways), one per algorithm in `algorithms`, in one pass: what an attestation's
+/// subjects are matched against.
+///
+/// # Errors
+///
+/// Reading fails, or a mapped file changes size while it is hashed.
+pub fn digest_file(
+    file: &File,
+    algorithms: &[crate::DigestAlgorithm],
+    reading: FileReading,
+) -> io::Result<Vec<crate::Digest>> {
+    let mut hashers: Vec<_> = algorithms.iter().map(|a| Hasher::new(*a)).collect();
+    for_each_chunk(file, reading, |chunk| {
+        hashers.iter_mut().for_each(|h| h.update(chunk));
+    })?;
+    Ok(hashers.into_iter().map(Hasher::finish).collect())
+}
+
+/// As [`digest_file`] for anything readable (standard input).
+///
+/// # Errors
+///
+/// Reading fails.
+pub fn digest_reader(
+    mut reader: impl Read,
+    algorithms: &[crate::DigestAlgorithm],
+) -> io::Result<Vec<crate::Digest>> {
+    let mut hashers: Vec<_> = algorithms.iter().map(|a| Hasher::new(*a)).collect();
+    let mut buffer = vec![0; 256 << 10];
+    loop {
+        match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => hashers.iter_mut().for_each(|h| h.update(&buffer[..n])),
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(hashers.into_iter().map(Hasher::finish).collect())
 }
 
 /// Feeds every byte of `file`, from its current position for read ways and from its start

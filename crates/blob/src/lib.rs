@@ -60,7 +60,7 @@ mod verify;
 // Public API
 pub use digest::{Digest, DigestAlgorithm};
 pub use error::{Error, Malformed, Result};
-pub use file::FileReading;
+pub use file::{FileReading, digest_file, digest_reader};
 pub use sign::{ED25519_MAX_MESSAGE_LEN, SignedBlob, sign, sign_digest, sign_reader, sign_reopen};
 pub use signature::{Signature, SignatureEncoding};
 pub use verify::{
