@@ -74,6 +74,17 @@ for f in "$conformance"/*/bundle.sigstore.json; do
   name=$(basename "$(dirname "$f")")
   put bundle "$name.json" <"$f"
   put bundle_verify "$name.json" <"$f"
+  # attestation: the DSSE ones, and the statements in them.
+  if grep -q '"dsseEnvelope"' "$f"; then
+    put attestation "$name.json" <"$f"
+    { field payload "$f" | base64 -d 2>/dev/null || true; } | put attestation "$name.statement.json"
+  fi
+done
+# A statement with every field a policy reads (v1 and v0.1 _type).
+for version in v1 v0.1; do
+  printf '{"_type":"https://in-toto.io/Statement/%s","subject":[{"name":"a.txt","digest":{"sha256":"%s"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{"buildDefinition":{"buildType":"x","externalParameters":{}},"runDetails":{"builder":{"id":"https://github.com/actions/runner"}}}}\n' \
+    "$version" "$(sha256sum <"$root/testdata/interop/sigstore-conformance/a.txt" | cut -d' ' -f1)" \
+    | put attestation "statement-$version.json"
 done
 
 legacy_from_v01() { # a cosign <= 2 blob bundle carrying the same signature, cert and log entry

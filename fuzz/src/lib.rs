@@ -93,3 +93,60 @@ pub fn parse_and_verify(bytes: &[u8]) {
         }
     }
 }
+
+/// The policy the `attestation` target evaluates over every statement that parses: it reads
+/// fields of every kind, so the statement's whole tree is converted and walked.
+const ATTESTATION_POLICY: &str = r#"
+package signature
+default allow = false
+allow {
+  input.predicateType == "https://slsa.dev/provenance/v1"
+  count(input.subject) > 0
+  walk(input.predicate, [_, v])
+  not is_null(v)
+}
+deny[msg] { msg := sprintf("%v", [input.subject[_].name]) }
+"#;
+
+static REGO: LazyLock<vouch_attest::RegoPolicy> = LazyLock::new(|| {
+    vouch_attest::RegoPolicy::new("fuzz.rego", ATTESTATION_POLICY).expect("policy parses")
+});
+
+/// `bytes` as an in-toto statement (then through a Rego policy, for at most 50 ms) and as an
+/// attestation bundle about [`ARTIFACT`] checked with a key and with identity `x`.
+///
+/// # Panics
+///
+/// If an attestation verifies for identity `x`, or if vouch or its dependencies panic.
+pub fn attestation(bytes: &[u8]) {
+    if let Ok(statement) = vouch_attest::Statement::parse(bytes) {
+        let _ = (statement.named_digests(), statement.predicate().is_object());
+        let _ = REGO.evaluate(statement.as_value(), std::time::Duration::from_millis(50));
+    }
+    let Ok(bundle) = Bundle::from_json(bytes) else {
+        return;
+    };
+    let digest = vouch_blob::Digest::of(vouch_blob::DigestAlgorithm::Sha256, ARTIFACT);
+    for verifier in VERIFIERS.iter() {
+        for policy in NEVER.iter() {
+            let policy = vouch_attest::AttestationPolicy::new(policy.clone());
+            if let Ok(verified) = vouch_attest::verify_attestation(
+                verifier,
+                &bundle,
+                std::slice::from_ref(&digest),
+                &policy,
+            ) {
+                panic!("a fuzzed attestation verified for identity x: {verified:?}");
+            }
+        }
+        for policy in KEY_POLICIES.iter() {
+            let policy = vouch_attest::AttestationPolicy::new(policy.clone());
+            let _ = vouch_attest::verify_attestation(
+                verifier,
+                &bundle,
+                std::slice::from_ref(&digest),
+                &policy,
+            );
+        }
+    }
+}

@@ -30,6 +30,10 @@ pub(crate) enum Role {
     Report,
     /// `--registry-password-file`.
     RegistryPassword,
+    /// `--policy`.
+    Policy,
+    /// `attest-blob --predicate`.
+    Predicate,
 }
 
 impl fmt::Display for Role {
@@ -49,6 +53,8 @@ impl fmt::Display for Role {
             Self::Dir => "the folder",
             Self::Report => "the report file",
             Self::RegistryPassword => "the registry password file",
+            Self::Policy => "the policy file",
+            Self::Predicate => "the predicate file",
         })
     }
 }

@@ -28,6 +28,12 @@ pub(crate) const UNTRUSTED_ROOT: u8 = 7;
 /// `--bundle`: an RFC 3161 timestamp does not verify.
 pub(crate) const TIMESTAMP_INVALID: u8 = 8;
 
+/// Attestations: some verify, and none is of the type asked (`--type`). Its own code, so that
+/// "attested, but not with what you require" is never read as "attested".
+pub(crate) const NONE_OF_TYPE: u8 = 15;
+/// Attestations: some of the type verify, and a policy denies each of them.
+pub(crate) const POLICY_DENIED: u8 = 16;
+
 /// `sign-dir`: some files could not be signed; the others were.
 pub(crate) const NOT_SIGNED: u8 = 1;
 
@@ -115,7 +121,7 @@ pub(crate) fn code(err: &anyhow::Error) -> u8 {
 }
 
 /// The exit code for a bundle that was checked and not accepted, by reason.
-fn bundle_code(err: &vouch_sigstore::Error) -> u8 {
+pub(crate) fn bundle_code(err: &vouch_sigstore::Error) -> u8 {
     use vouch_sigstore::Error as E;
     match err {
         E::SignatureInvalid { .. } | E::MaterialMismatch { .. } => NOT_VERIFIED,

@@ -8,11 +8,14 @@
 mod args;
 mod commands;
 // Shared by several commands.
+mod attestations;
 mod data;
 mod file_reading;
 mod folder;
+mod github;
 mod input;
 mod password;
+mod policy_memory;
 mod registry_flags;
 mod signer;
 mod signing;
@@ -31,6 +34,10 @@ use std::process::ExitCode;
 use clap::{CommandFactory as _, FromArgMatches as _};
 
 use crate::args::Cli;
+
+/// The system's allocator, counted while a Rego policy runs (`policy_memory`).
+#[global_allocator]
+static ALLOCATOR: policy_memory::Bounded = policy_memory::Bounded;
 use crate::error::Role;
 
 fn main() -> ExitCode {

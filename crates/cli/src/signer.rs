@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
-use vouch_sigstore::{Matcher, Policy, TrustRoot, Verifier};
+use vouch_sigstore::{Extension, Matcher, Policy, TrustRoot, Verifier};
 
+use crate::args::WorkflowArgs;
 use crate::error::{InputError, Role};
 use crate::input;
 
@@ -18,6 +19,37 @@ pub(crate) struct Keyless<'a> {
     pub(crate) identity_regexp: Option<&'a str>,
     pub(crate) issuer: Option<&'a str>,
     pub(crate) issuer_regexp: Option<&'a str>,
+    /// Certificate extensions that must match as well.
+    pub(crate) extensions: &'a [(Extension, Matcher)],
+}
+
+/// The extensions cosign's `--certificate-github-workflow-*` flags require, each exactly.
+pub(crate) fn workflow_extensions(args: &WorkflowArgs) -> Vec<(Extension, Matcher)> {
+    [
+        (
+            Extension::GithubWorkflowTrigger,
+            &args.certificate_github_workflow_trigger,
+        ),
+        (
+            Extension::GithubWorkflowSha,
+            &args.certificate_github_workflow_sha,
+        ),
+        (
+            Extension::GithubWorkflowName,
+            &args.certificate_github_workflow_name,
+        ),
+        (
+            Extension::GithubWorkflowRepository,
+            &args.certificate_github_workflow_repository,
+        ),
+        (
+            Extension::GithubWorkflowRef,
+            &args.certificate_github_workflow_ref,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(extension, value)| Some((extension, Matcher::exact(value.as_deref()?))))
+    .collect()
 }
 
 /// The policy the flags describe: a key, or an identity and issuer (exact or regex).
@@ -36,6 +68,16 @@ pub(crate) fn policy(
     };
     let identity = matcher(keyless.identity, keyless.identity_regexp)?;
     let issuer = matcher(keyless.issuer, keyless.issuer_regexp)?;
+    if let (Some(_), Some((extension, _))) = (key, keyless.extensions.first()) {
+        return Err(InputError::Usage {
+            message: format!(
+                "certificate extension {extension}: only a keyless certificate carries \
+                 extensions, and --key verifies key signatures; drop --key and give the \
+                 signer's identity and issuer"
+            ),
+        }
+        .into());
+    }
     let policy = match (key, identity, issuer) {
         (Some(key), None, None) => Policy::key(input::read_key(key)?),
         (None, Some(identity), Some(issuer)) => Policy::identity(identity, issuer),
@@ -58,6 +100,12 @@ pub(crate) fn policy(
             .into());
         }
     };
+    let policy = keyless
+        .extensions
+        .iter()
+        .fold(policy, |policy, (extension, value)| {
+            policy.require_extension(*extension, value.clone())
+        });
     Ok(if insecure_ignore_tlog {
         policy.insecure_ignore_tlog()
     } else {

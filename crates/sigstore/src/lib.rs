@@ -4,7 +4,8 @@
 //! * Sigstore bundles v0.1, v0.2 and v0.3 (`messageSignature` and `dsseEnvelope`), and legacy
 //!   cosign blob bundles (`{"base64Signature","cert","rekorBundle"}`), converted to v0.1.
 //! * Key policies ([`Policy::key`]) and keyless identities ([`Policy::identity`]), exact or by
-//!   anchored regular expression ([`Matcher::regex`]).
+//!   anchored regular expression ([`Matcher::regex`]), and the Fulcio certificate extensions a
+//!   keyless certificate must carry ([`Policy::require_extension`]).
 //! * The public-good production trust root is embedded ([`TrustRoot::production`]); nothing
 //!   is ever fetched. A transparency-log entry is required unless the policy says
 //!   [`Policy::insecure_ignore_tlog`].
@@ -24,6 +25,7 @@
 mod bundle;
 mod chain;
 mod error;
+mod extension;
 mod json;
 mod policy;
 mod timestamp;
@@ -35,6 +37,7 @@ mod write;
 // Public API
 pub use bundle::{Bundle, BundleFormat, MAX_BUNDLE_BYTES};
 pub use error::{Error, Result};
+pub use extension::Extension;
 pub use json::{JsonError, MAX_STATEMENT_COST, check_json, json_cost};
 pub use policy::{Matcher, Policy, Signer};
 pub use trust_root::TrustRoot;

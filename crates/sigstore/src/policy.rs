@@ -4,7 +4,7 @@ use std::fmt;
 
 use vouch_keys::PublicKey;
 
-use crate::Error;
+use crate::{Error, Extension};
 
 /// How an identity or issuer string is matched.
 #[derive(Clone)]
@@ -85,6 +85,8 @@ pub enum Signer {
 pub struct Policy {
     pub(crate) signer: Signer,
     pub(crate) require_tlog: bool,
+    /// Certificate extensions a keyless certificate must carry, each matching.
+    pub(crate) extensions: Vec<(Extension, Matcher)>,
 }
 
 impl Policy {
@@ -94,6 +96,7 @@ impl Policy {
         Self {
             signer: Signer::Key(key),
             require_tlog: true,
+            extensions: Vec::new(),
         }
     }
 
@@ -103,6 +106,7 @@ impl Policy {
         Self {
             signer: Signer::Identity { identity, issuer },
             require_tlog: true,
+            extensions: Vec::new(),
         }
     }
 
@@ -112,6 +116,21 @@ impl Policy {
     pub fn insecure_ignore_tlog(mut self) -> Self {
         self.require_tlog = false;
         self
+    }
+
+    /// Also require the keyless certificate's `extension` to match `value` (every required
+    /// extension must). A certificate without the extension does not match. A key signer has no
+    /// certificate: a policy with a key and extensions accepts nothing.
+    #[must_use]
+    pub fn require_extension(mut self, extension: Extension, value: Matcher) -> Self {
+        self.extensions.push((extension, value));
+        self
+    }
+
+    /// The certificate extensions required.
+    #[must_use]
+    pub fn extensions(&self) -> &[(Extension, Matcher)] {
+        &self.extensions
     }
 
     /// The signer required.

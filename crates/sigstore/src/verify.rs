@@ -126,7 +126,7 @@ impl Verifier {
     /// bundle left with no log entry and no timestamp, under `insecure_ignore_tlog`, is checked
     /// by vouch-blob instead: see `unlogged`); (5) a keyless certificate must be valid at every
     /// genTime sigstore-verify did not see; (6) regex identities are matched against the
-    /// certificate's identity and issuer.
+    /// certificate's identity and issuer; (7) each extension the policy requires matches.
     ///
     /// # Errors
     ///
@@ -172,6 +172,13 @@ impl Verifier {
             return Err(Error::LogEntryMissing);
         }
         // (2)
+        if let (Signer::Key(_), Some((extension, _))) = (&policy.signer, policy.extensions.first())
+        {
+            return Err(Error::IdentityMismatch {
+                expected: format!("a Fulcio certificate with extension {extension}"),
+                found: "a policy with a key, whose signatures carry no certificate".to_owned(),
+            });
+        }
         match &policy.signer {
             Signer::Key(_) if bundle.has_certificate() => {
                 return Err(Error::MaterialMismatch {
@@ -260,6 +267,19 @@ impl Verifier {
                         "identity `{}` from issuer `{}`",
                         found_identity.as_deref().unwrap_or("(none)"),
                         found_issuer.as_deref().unwrap_or("(none)")
+                    ),
+                });
+            }
+        }
+        // (7)
+        for (extension, expected) in &policy.extensions {
+            let found = result.certificate().and_then(|c| extension.value(c));
+            if !found.is_some_and(|value| expected.matches(value)) {
+                return Err(Error::IdentityMismatch {
+                    expected: format!("certificate extension {extension} {expected}"),
+                    found: found.map_or_else(
+                        || "no such extension".to_owned(),
+                        |value| format!("`{value}`"),
                     ),
                 });
             }

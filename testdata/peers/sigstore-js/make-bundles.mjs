@@ -250,11 +250,14 @@ class KeySigner {
 }
 
 // An unsigned OIDC token: the mock Fulcio decodes the claims without checking a signature, and puts
-// `sub` in a URI SAN and `iss` in the issuer extensions (1.3.6.1.4.1.57264.1.1 and .1.8).
-export function identityToken() {
+// `sub` in a URI SAN and `iss` in the issuer extensions (1.3.6.1.4.1.57264.1.1 and .1.8). `extra`
+// claims are added: the mock turns GitHub Actions' (`repository`, `ref`, `sha`, `event_name`,
+// `workflow`, `repository_owner`, `job_workflow_ref`, `runner_environment`, …) into Fulcio's
+// GitHub extensions (1.3.6.1.4.1.57264.1.2–.6 and .1.9–.1.22), as Fulcio does.
+export function identityToken(extra = {}) {
   const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
-  return [b64({ alg: 'none', typ: 'JWT' }), b64({ iss: ISSUER, sub: IDENTITY, aud: 'sigstore', iat: now, exp: now + 600 }), ''].join('.');
+  return [b64({ alg: 'none', typ: 'JWT' }), b64({ ...extra, iss: ISSUER, sub: IDENTITY, aud: 'sigstore', iat: now, exp: now + 600 }), ''].join('.');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,9 @@
 //   node make-image-bundle.mjs SPEC OUTDIR
 //
 // SPEC is a JSON file: {"bundles": [{"name": N, "subject": S, "digest": "sha256:<hex>",
-// "annotations": {…} (optional), "predicateType": T, "predicate": {…}}, …]}. For each entry the
+// "annotations": {…} (optional), "predicateType": T, "predicate": {…}}, …], "claims": {…}
+// (optional)}. `claims` are added to the OIDC token the mock Fulcio reads: GitHub Actions' claims
+// (`repository`, `ref`, `sha`, `repository_owner`, …) become the certificate's GitHub extensions. For each entry the
 // script writes OUTDIR/N.sigstore.json: a Sigstore bundle v0.3 holding a DSSE envelope (payloadType
 // application/vnd.in-toto+json) of the in-toto Statement v1 {"_type":
 // "https://in-toto.io/Statement/v1", "subject": [{"name": S, "digest": {"sha256": "<hex>"},
@@ -99,7 +101,7 @@ async function main(specPath, outdir) {
       };
       const signer = new FulcioSigner({
         fulcioBaseURL: urls.fulcio,
-        identityProvider: { getToken: async () => identityToken() },
+        identityProvider: { getToken: async () => identityToken(spec.claims ?? {}) },
         retry: 0,
       });
       const bundle = await new DSSEBundleBuilder({ signer, witnesses }).create({

@@ -26,16 +26,6 @@ pub(crate) struct CosignOnly {
     attachment: Option<String>,
     #[arg(long, hide = true, value_name = "TOKEN")]
     identity_token: Option<String>,
-    #[arg(long, hide = true, value_name = "VALUE")]
-    certificate_github_workflow_trigger: Option<String>,
-    #[arg(long, hide = true, value_name = "VALUE")]
-    certificate_github_workflow_sha: Option<String>,
-    #[arg(long, hide = true, value_name = "VALUE")]
-    certificate_github_workflow_name: Option<String>,
-    #[arg(long, hide = true, value_name = "VALUE")]
-    certificate_github_workflow_repository: Option<String>,
-    #[arg(long, hide = true, value_name = "VALUE")]
-    certificate_github_workflow_ref: Option<String>,
     #[arg(long, hide = true, value_name = "SLOT")]
     slot: Option<String>,
     #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = super::go_bool)]
@@ -56,10 +46,7 @@ impl CosignOnly {
         let offline = "vouch verifies offline against the trust root and never contacts a \
                        transparency log or certificate authority; give --trusted-root FILE \
                        (trusted_root.json) for a private Sigstore";
-        let github = "matching Fulcio's GitHub certificate extensions comes with attestation \
-                      support; until then match the workflow with \
-                      --certificate-identity(-regexp)";
-        let given: [(&str, bool, &str); 20] = [
+        let given: [(&str, bool, &str); 15] = [
             ("--rekor-url", self.rekor_url.is_some(), offline),
             ("--fulcio-url", self.fulcio_url.is_some(), offline),
             (
@@ -94,31 +81,6 @@ impl CosignOnly {
                 "--identity-token",
                 self.identity_token.is_some(),
                 "vouch signs with keys only (no keyless signing): use --key",
-            ),
-            (
-                "--certificate-github-workflow-trigger",
-                self.certificate_github_workflow_trigger.is_some(),
-                github,
-            ),
-            (
-                "--certificate-github-workflow-sha",
-                self.certificate_github_workflow_sha.is_some(),
-                github,
-            ),
-            (
-                "--certificate-github-workflow-name",
-                self.certificate_github_workflow_name.is_some(),
-                github,
-            ),
-            (
-                "--certificate-github-workflow-repository",
-                self.certificate_github_workflow_repository.is_some(),
-                github,
-            ),
-            (
-                "--certificate-github-workflow-ref",
-                self.certificate_github_workflow_ref.is_some(),
-                github,
             ),
             (
                 "--slot",

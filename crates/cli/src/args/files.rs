@@ -181,6 +181,9 @@ pub(crate) struct BundleArgs {
     )]
     pub(crate) certificate_oidc_issuer_regexp: Option<String>,
 
+    #[command(flatten)]
+    pub(crate) workflow: super::WorkflowArgs,
+
     /// A `trusted_root.json` to use instead of the embedded Sigstore production root.
     #[arg(long, value_name = "FILE", requires = "bundle")]
     pub(crate) trusted_root: Option<PathBuf>,

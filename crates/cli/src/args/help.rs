@@ -72,10 +72,26 @@ Exit codes:
     };
 }
 
+macro_rules! attestation_exit_codes {
+    () => {
+        "\
+Exit codes (as verify-blob's, and two of their own):
+  0   verified: an attestation of the type asked verifies, about this file, and passes every
+      policy
+  1   no attestation verifies (bad signature, another file, unsigned)
+  2   bad input or usage: unreadable bundle or key, a policy that does not parse
+  3-8 as verify-blob --bundle, when the only attestation fails for that reason
+  15  attestations verify, but none is of the type asked (--type)
+  16  attestations of the type verify, and a policy denies every one of them"
+    };
+}
+
 /// `vouch --help`: every exit code of every command.
 pub(super) const ALL_EXIT_CODES: &str = concat!(
     "Files (verify-blob, verify-dir):\n",
     file_exit_codes!(),
+    "\n\nAttestations (verify-blob-attestation):\n",
+    attestation_exit_codes!(),
     "\n\nImages (verify, tree, triangulate, sign):\n",
     image_exit_codes!(),
     "\n\nSigning files and keys: 0 done, 1 sign-dir could not sign some files, 2 bad input.\n\n",
@@ -100,6 +116,35 @@ Examples:
 
 ",
     file_exit_codes!()
+);
+
+pub(super) const VERIFY_BLOB_ATTESTATION: &str = concat!(
+    "\
+Examples:
+  # SLSA provenance from GitHub Actions (actions/attest-build-provenance), as
+  # `gh attestation download` saves it
+  # (gh attestation verify's --repo: any workflow of acme/app, GitHub Actions' issuer)
+  vouch verify-blob-attestation --bundle sha256:…jsonl --type slsaprovenance1 \\
+    --repo acme/app app-1.2.tar.zst
+
+  # An SBOM attested with a key, checked by a Rego policy, its predicate printed
+  vouch verify-blob-attestation --bundle app.att.sigstore.json --key vendor.pub \\
+    --insecure-ignore-tlog --type spdxjson --policy sbom.rego --print-predicate app.tar.zst
+
+",
+    attestation_exit_codes!()
+);
+
+pub(super) const ATTEST_BLOB: &str = concat!(
+    "\
+Examples:
+  vouch attest-blob --key vendor.pem --type slsaprovenance1 --predicate provenance.json \\
+    --bundle app-1.2.tar.zst.att.sigstore.json app-1.2.tar.zst
+  vouch verify-blob-attestation --key vendor.pub --insecure-ignore-tlog \\
+    --bundle app-1.2.tar.zst.att.sigstore.json --type slsaprovenance1 app-1.2.tar.zst
+
+",
+    sign_exit_codes!()
 );
 
 pub(super) const VERIFY_DIR: &str = concat!(

@@ -146,6 +146,8 @@ pub(crate) struct KeylessArgs {
     /// Keyless: a regular expression the OIDC issuer must match, anchored at both ends.
     #[arg(long, value_name = "REGEX")]
     pub(crate) certificate_oidc_issuer_regexp: Option<String>,
+    #[command(flatten)]
+    pub(crate) workflow: super::WorkflowArgs,
 }
 
 /// Arguments of `vouch triangulate` and `vouch tree`.

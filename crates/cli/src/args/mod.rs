@@ -5,16 +5,20 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use vouch_blob::DigestAlgorithm;
 
+mod attest;
 mod cosign;
 mod files;
 mod help;
 mod images;
 mod keys;
+mod workflow;
 
+pub(crate) use attest::*;
 pub(crate) use cosign::CosignOnly;
 pub(crate) use files::*;
 pub(crate) use images::*;
 pub(crate) use keys::*;
+pub(crate) use workflow::{GithubArgs, WorkflowArgs};
 
 /// `vouch --version`: the version, commit, commit date, target and features. Set when parsing
 /// the command line (in main), not in the definition, so that the man
@@ -135,6 +139,18 @@ pub(crate) enum Command {
     /// verify with `vouch verify --key PUB --insecure-ignore-tlog IMAGE`.
     #[command(after_help = help::SIGN)]
     Sign(SignImageArgs),
+    /// Verify in-toto attestations about one file, like `cosign verify-blob-attestation`.
+    ///
+    /// Reads a Sigstore bundle with a DSSE envelope, or JSON Lines of them (`gh attestation
+    /// download`), and accepts the file when at least one attestation verifies (signature,
+    /// certificate identity, transparency log), names the file's digest as a subject, has the
+    /// --type asked and passes every --policy. Prints one line per attestation.
+    #[command(after_help = help::VERIFY_BLOB_ATTESTATION)]
+    VerifyBlobAttestation(VerifyBlobAttestationArgs),
+    /// Attest a file with a private key, like `cosign attest-blob --key`: an in-toto statement
+    /// about the file's SHA-256 with the predicate given, in a DSSE envelope in a Sigstore bundle.
+    #[command(after_help = help::ATTEST_BLOB)]
+    AttestBlob(AttestBlobArgs),
     /// Generate a key pair, like `cosign generate-key-pair`.
     ///
     /// Writes `PREFIX.key` (private, encrypted as cosign encrypts it, mode 0600) and
@@ -174,6 +190,7 @@ impl Command {
     pub(crate) fn cosign_only(&self) -> Option<&CosignOnly> {
         match self {
             Self::VerifyBlob(args) => Some(&args.cosign_only),
+            Self::VerifyBlobAttestation(args) => Some(&args.cosign_only),
             Self::Verify(args) => Some(&args.cosign_only),
             Self::SignBlob(args) => Some(&args.cosign_only),
             Self::Sign(args) => Some(&args.cosign_only),
@@ -194,6 +211,7 @@ impl Command {
     pub(crate) fn output(&self) -> Option<&OutputArg> {
         match self {
             Self::VerifyBlob(args) => Some(&args.output),
+            Self::VerifyBlobAttestation(args) => Some(&args.output),
             Self::VerifyDir(args) => Some(&args.output),
             Self::Verify(args) => Some(&args.output),
             Self::Triangulate(args) | Self::Tree(args) => Some(&args.output),
@@ -202,6 +220,7 @@ impl Command {
             Self::ImportKeyPair(args) => Some(&args.output),
             Self::Version(args) => Some(&args.output),
             Self::SignBlob(_)
+            | Self::AttestBlob(_)
             | Self::SignDir(_)
             | Self::PublicKey(_)
             | Self::Completion(_)

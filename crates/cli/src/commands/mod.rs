@@ -2,6 +2,7 @@
 //! a module of its own below them (`data`, `folder`, `signing`, `registry_flags`, `password`,
 //! `write`), and what they print in `output` (checked by `cargo xtask tidy`).
 
+mod attest_blob;
 mod completion;
 mod image_lookup;
 mod keys;
@@ -10,6 +11,7 @@ mod sign_blob;
 mod sign_dir;
 mod sign_image;
 mod verify_blob;
+mod verify_blob_attestation;
 mod verify_bundle;
 mod verify_dir;
 mod verify_image;
@@ -25,6 +27,8 @@ pub(crate) fn run(command: &Command) -> anyhow::Result<Outcome> {
             Some(bundle) => verify_bundle::run(args, bundle),
             None => verify_blob::run(args),
         },
+        Command::VerifyBlobAttestation(args) => verify_blob_attestation::run(args),
+        Command::AttestBlob(args) => attest_blob::run(args),
         Command::VerifyDir(args) => verify_dir::run(args),
         Command::Verify(args) => verify_image::run(args),
         Command::Triangulate(args) => image_lookup::triangulate(args),

@@ -22,6 +22,17 @@ pub(crate) fn run(args: &VerifyBlobArgs) -> anyhow::Result<Outcome> {
         }
         .into());
     };
+    if let Some((extension, _)) =
+        crate::signer::workflow_extensions(&args.sigstore.workflow).first()
+    {
+        return Err(InputError::Usage {
+            message: format!(
+                "certificate extension {extension}: a detached --signature has no certificate; \
+                 verify a keyless --bundle with it"
+            ),
+        }
+        .into());
+    }
     let mut key = None;
     let result = check(args, key_path, signature_path, &mut key);
     match args.output.format {

@@ -45,6 +45,7 @@ fn check(args: &VerifyBlobArgs, bundle_path: &Path) -> anyhow::Result<VerifiedBu
             identity_regexp: flags.certificate_identity_regexp.as_deref(),
             issuer: flags.certificate_oidc_issuer.as_deref(),
             issuer_regexp: flags.certificate_oidc_issuer_regexp.as_deref(),
+            extensions: &signer::workflow_extensions(&flags.workflow),
         },
         flags.insecure_ignore_tlog,
         "--bundle",

@@ -33,6 +33,7 @@ pub(crate) fn run(args: &VerifyImageArgs) -> anyhow::Result<Outcome> {
             identity_regexp: keyless.certificate_identity_regexp.as_deref(),
             issuer: keyless.certificate_oidc_issuer.as_deref(),
             issuer_regexp: keyless.certificate_oidc_issuer_regexp.as_deref(),
+            extensions: &signer::workflow_extensions(&keyless.workflow),
         },
         args.insecure_ignore_tlog,
         "verify",

@@ -87,25 +87,12 @@ pub(crate) fn text(results: &[ImageResult]) -> anyhow::Result<()> {
 }
 
 pub(crate) fn signature_line(signature: &VerifiedSignature) -> String {
-    let bundle = signature.bundle();
-    let signer = match (bundle.key_fingerprint(), bundle.identity(), bundle.issuer()) {
-        (Some(key), _, _) => format!("key {key}"),
-        (None, identity, issuer) => format!(
-            "identity {} from issuer {}",
-            identity.unwrap_or("(none)"),
-            issuer.unwrap_or("(none)")
-        ),
-    };
-    let log = match (bundle.tlog_verified(), bundle.log_index()) {
-        (true, Some(index)) => format!("transparency log entry {index} verified"),
-        (true, None) => "transparency log entry verified".to_owned(),
-        (false, _) => "no transparency log entry (--insecure-ignore-tlog)".to_owned(),
-    };
     format!(
-        "{} signature from {} ({}): {signer}; {log}",
+        "{} signature from {} ({}): {}",
         signature.kind(),
         source_name(signature.source()),
-        signature.manifest_digest()
+        signature.manifest_digest(),
+        super::signer_and_log(signature.bundle())
     )
 }
 

@@ -22,6 +22,7 @@ use crate::escape;
 use crate::exit;
 use crate::input;
 
+pub(crate) mod attestation;
 pub(crate) mod blob;
 pub(crate) mod dir;
 pub(crate) mod image;
@@ -219,6 +220,25 @@ pub(crate) fn progress_bar(file: &File, path: &Path) -> Option<ProgressBar> {
 fn line(text: &mut String, line: &str) {
     text.push_str(&escape::text(line));
     text.push('\n');
+}
+
+/// `key sha256:… ; transparency log entry 12 verified`, or `identity … from issuer …; …`: who
+/// signed and what the log showed, as every verified signature's line says it.
+fn signer_and_log(bundle: &vouch_sigstore::VerifiedBundle) -> String {
+    let signer = match (bundle.key_fingerprint(), bundle.identity(), bundle.issuer()) {
+        (Some(key), _, _) => format!("key {key}"),
+        (None, identity, issuer) => format!(
+            "identity {} from issuer {}",
+            identity.unwrap_or("(none)"),
+            issuer.unwrap_or("(none)")
+        ),
+    };
+    let log = match (bundle.tlog_verified(), bundle.log_index()) {
+        (true, Some(index)) => format!("transparency log entry {index} verified"),
+        (true, None) => "transparency log entry verified".to_owned(),
+        (false, _) => "no transparency log entry (--insecure-ignore-tlog)".to_owned(),
+    };
+    format!("{signer}; {log}")
 }
 
 /// A line on stderr saying what was done.

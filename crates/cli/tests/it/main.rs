@@ -6,6 +6,7 @@
     reason = "test helpers fail loudly, outside #[test] functions too"
 )]
 
+mod attestations;
 mod conventions;
 mod hostile;
 mod keys;

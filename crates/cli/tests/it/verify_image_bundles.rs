@@ -173,7 +173,14 @@ fn make_bundles(work: &Path, repository: &str, specs: &[BundleSpec<'_>]) -> Sign
         })
         .collect();
     let spec = work.join("bundles-spec.json");
-    std::fs::write(&spec, json!({ "bundles": bundles }).to_string()).unwrap();
+    // GitHub Actions' claims, which the mock Fulcio turns into the certificate's GitHub
+    // extensions (cosign's --certificate-github-workflow-* match them).
+    let claims = json!({"repository": "vouch-peer/sigstore-js", "ref": "refs/heads/main"});
+    std::fs::write(
+        &spec,
+        json!({ "bundles": bundles, "claims": claims }).to_string(),
+    )
+    .unwrap();
     let dir = work.join("bundles");
     run_node(
         Command::new("node")
@@ -560,6 +567,32 @@ fn sigstore_cli_attach_htpasswd() {
     );
     assert_eq!(code, 0, "{report:#}");
     assert_one_bundle_signature(&report, &signed_image, &signed_referrer, &signed);
+    // cosign's GitHub certificate-extension flags: the repository and ref the workflow ran on.
+    let (code, report) = vouch_verify(
+        &signed,
+        &signed.identity,
+        &[signed_image.reference()],
+        &[
+            "--certificate-github-workflow-repository",
+            "vouch-peer/sigstore-js",
+            "--certificate-github-workflow-ref",
+            "refs/heads/main",
+        ],
+        Some(&config),
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let (code, report) = vouch_verify(
+        &signed,
+        &signed.identity,
+        &[signed_image.reference()],
+        &[
+            "--certificate-github-workflow-repository",
+            "someone-else/sigstore-js",
+        ],
+        Some(&config),
+    );
+    assert_eq!(code, 12, "{report:#}");
+    assert_rejected(&report, 12, "identity");
     // An annotation the statement's subject does not carry: exit 1, category annotations.
     let (code, report) = vouch_verify(
         &signed,
