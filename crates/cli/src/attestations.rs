@@ -3,12 +3,39 @@
 
 use std::time::Duration;
 
-use vouch_attest::{AttestationError, PredicateType, RegoPolicy, VerifiedAttestation};
+use vouch_attest::{
+    AttestationError, AttestationPolicy, PredicateType, RegoPolicy, VerifiedAttestation,
+    verify_attestation,
+};
+use vouch_blob::Digest;
+use vouch_sigstore::{Bundle, Verifier};
 
 use crate::exit;
 
-/// Where a bundle came from in its file: `None` for a file of one bundle, else its line.
-pub(crate) type Position = Option<usize>;
+/// Where an attestation was found.
+#[derive(Debug, Clone)]
+pub(crate) enum Position {
+    /// A file of one bundle.
+    Whole,
+    /// This line of a JSON Lines file.
+    Line(usize),
+    /// Attached to an image: where, and in which manifest.
+    Attached {
+        source: vouch_oci::Source,
+        manifest: vouch_oci::OciDigest,
+    },
+}
+
+impl Position {
+    /// ` (line 2)`, ` (referrers sha256:…)`, or nothing: to follow "attestation" in a line.
+    pub(crate) fn suffix(&self) -> String {
+        match self {
+            Self::Whole => String::new(),
+            Self::Line(line) => format!(" (line {line})"),
+            Self::Attached { source, manifest } => format!(" ({} {manifest})", source.as_str()),
+        }
+    }
+}
 
 /// One attestation and what became of it.
 #[derive(Debug)]
@@ -32,6 +59,8 @@ pub(crate) enum Checked {
     Rejected(AttestationError),
     /// Not a bundle vouch reads.
     Unreadable(String),
+    /// Found on an image and over a size limit: not fetched, never valid.
+    Unchecked(String),
 }
 
 impl Checked {
@@ -51,6 +80,7 @@ impl Checked {
             Self::Denied { .. } => "policy-denied",
             Self::Rejected(err) => err.category(),
             Self::Unreadable(_) => "malformed",
+            Self::Unchecked(_) => "unchecked",
         }
     }
 
@@ -60,7 +90,7 @@ impl Checked {
             Self::Accepted(_) => None,
             Self::Denied { reasons, .. } => Some(reasons.join("; ")),
             Self::Rejected(err) => Some(err.to_string()),
-            Self::Unreadable(reason) => Some(reason.clone()),
+            Self::Unreadable(reason) | Self::Unchecked(reason) => Some(reason.clone()),
         }
     }
 }
@@ -70,6 +100,21 @@ impl Checked {
 pub(crate) struct Limits {
     pub(crate) time: Duration,
     pub(crate) memory: usize,
+}
+
+/// One attestation, checked completely: signature, subject, type, then every policy.
+pub(crate) fn check(
+    verifier: &Verifier,
+    bundle: &Bundle,
+    digests: &[Digest],
+    policy: &AttestationPolicy,
+    policies: &[RegoPolicy],
+    limits: Limits,
+) -> Checked {
+    match verify_attestation(verifier, bundle, digests, policy) {
+        Ok(verified) => apply_policies(verified, policies, limits),
+        Err(err) => Checked::Rejected(err),
+    }
 }
 
 /// Evaluates every policy over a verified statement; all must allow. A policy that fails or
@@ -162,7 +207,7 @@ pub(crate) fn failure_summary(
                 .collect();
             format!(
                 "no attestation of type `{}`; verified attestations found are of type {}",
-                predicate_type.map_or("?", PredicateType::as_str),
+                predicate_type.map_or("(any but an image signature)", PredicateType::as_str),
                 found.join(", ")
             )
         }

@@ -8,6 +8,7 @@
 mod args;
 mod commands;
 // Shared by several commands.
+mod attestation_flags;
 mod attestations;
 mod data;
 mod file_reading;

@@ -1,10 +1,16 @@
-//! Arguments of the attestation commands: `verify-blob-attestation`, `attest-blob`.
+//! Arguments of the attestation commands: `verify-blob-attestation`, `attest-blob`,
+//! `verify-attestation`, `attest`.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{BundleArgs, CosignOnly, OutputArg, PasswordArgs};
+use std::num::NonZeroUsize;
+
+use super::{
+    BundleArgs, CosignOnly, GithubArgs, KeylessArgs, LookupArgs, OutputArg, PasswordArgs,
+    RegistryArgs,
+};
 
 /// Arguments of `vouch verify-blob-attestation`.
 #[derive(Debug, Args)]
@@ -21,7 +27,7 @@ pub(crate) struct VerifyBlobAttestationArgs {
     pub(crate) sigstore: BundleArgs,
 
     #[command(flatten)]
-    pub(crate) github: super::GithubArgs,
+    pub(crate) github: GithubArgs,
 
     #[command(flatten)]
     pub(crate) attestation: AttestationArgs,
@@ -67,13 +73,9 @@ pub(crate) struct AttestationArgs {
     pub(crate) print_predicate: bool,
 }
 
-/// Arguments of `vouch attest-blob`.
+/// What an attesting command signs: the predicate and its type.
 #[derive(Debug, Args)]
-pub(crate) struct AttestBlobArgs {
-    /// Private key, as `sign-blob` takes it.
-    #[arg(long, value_name = "KEY")]
-    pub(crate) key: PathBuf,
-
+pub(crate) struct PredicateArgs {
     /// The predicate: a JSON object (for `--type custom`, any text, wrapped as cosign wraps
     /// it: `{"Data": TEXT, "Timestamp": NOW}`).
     #[arg(long, value_name = "FILE")]
@@ -82,6 +84,17 @@ pub(crate) struct AttestBlobArgs {
     /// The predicate type: a URI or one of cosign's short names (see `verify-blob-attestation`).
     #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
     pub(crate) predicate_type: String,
+}
+
+/// Arguments of `vouch attest-blob`.
+#[derive(Debug, Args)]
+pub(crate) struct AttestBlobArgs {
+    /// Private key, as `sign-blob` takes it.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) statement: PredicateArgs,
 
     /// Where to write the Sigstore bundle (v0.3, DSSE envelope of an in-toto Statement v1,
     /// public-key hint, no transparency-log entry).
@@ -94,4 +107,86 @@ pub(crate) struct AttestBlobArgs {
     /// The file the attestation is about.
     #[arg(value_name = "FILE")]
     pub(crate) file: PathBuf,
+}
+
+/// Arguments of `vouch verify-attestation`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyAttestationArgs {
+    /// Public key (PEM or DER SubjectPublicKeyInfo), for key-signed attestations.
+    #[arg(long, value_name = "KEY", conflicts_with_all = ["certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer", "certificate_oidc_issuer_regexp"])]
+    pub(crate) key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) keyless: KeylessArgs,
+
+    #[command(flatten)]
+    pub(crate) github: GithubArgs,
+
+    /// A `trusted_root.json` to use instead of the embedded Sigstore production root.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trusted_root: Option<PathBuf>,
+
+    /// Accept attestations without a transparency-log entry and skip log verification (needed
+    /// for those made with `--tlog-upload=false`, and by `vouch attest`).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
+    pub(crate) insecure_ignore_tlog: bool,
+
+    #[command(flatten)]
+    pub(crate) attestation: AttestationArgs,
+
+    #[command(flatten)]
+    pub(crate) lookup: LookupArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArg,
+
+    #[command(flatten)]
+    pub(crate) cosign_only: CosignOnly,
+
+    /// Accepted for cosign scripts; vouch verifies images one after the other, so that each
+    /// policy's memory is counted alone.
+    #[arg(long, short = 'j', value_name = "N", default_value = "1", hide = true)]
+    pub(crate) jobs: NonZeroUsize,
+
+    /// Images: `registry/repo:tag`, `registry/repo@sha256:…`, or Docker Hub short names.
+    #[arg(value_name = "IMAGE", required = true)]
+    pub(crate) images: Vec<String>,
+}
+
+/// Arguments of `vouch attest`.
+#[derive(Debug, Args)]
+pub(crate) struct AttestImageArgs {
+    /// Private key, as `sign` takes it (cosign's encrypted `cosign.key` included).
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) statement: PredicateArgs,
+
+    /// Where and how the attestation is stored: `bundle` (cosign v3: a Sigstore bundle as an
+    /// OCI referrer). cosign 2's `.att` tag (`legacy`) is not written yet.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = super::ImageSignatureFormat::Bundle)]
+    pub(crate) signature_format: super::ImageSignatureFormat,
+
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+
+    /// cosign's transparency-log upload: vouch makes no log entry, so only
+    /// `--tlog-upload=false` is accepted (what vouch does anyway).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = super::go_bool)]
+    pub(crate) tlog_upload: Option<bool>,
+
+    /// Accepted for cosign scripts (`-y`): vouch never asks for confirmation.
+    #[arg(short = 'y', long = "yes", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
+    pub(crate) yes: bool,
+
+    #[command(flatten)]
+    pub(crate) password: PasswordArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArg,
+
+    /// Images: `registry/repo:tag`, `registry/repo@sha256:…`, or Docker Hub short names.
+    #[arg(value_name = "IMAGE", required = true)]
+    pub(crate) images: Vec<String>,
 }

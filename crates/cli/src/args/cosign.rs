@@ -74,8 +74,8 @@ impl CosignOnly {
             (
                 "--attachment",
                 self.attachment.is_some(),
-                "vouch verifies signatures only (attestations and SBOM attachments are not \
-                 verified yet)",
+                "vouch verifies signatures with `verify` and in-toto attestations with \
+                 `verify-attestation`; cosign's SBOM attachments are not verified",
             ),
             (
                 "--identity-token",

@@ -86,12 +86,32 @@ Exit codes (as verify-blob's, and two of their own):
     };
 }
 
+macro_rules! image_attestation_exit_codes {
+    () => {
+        "\
+Exit codes (cosign's for images, and two of their own):
+  0   verified: every image has an attestation of the type asked that verifies, names its
+      digest and passes every policy
+  2   bad input or usage: unreadable key or policy, bad --type, bad reference
+  10  no attestation found on an image
+  11  image or tag not found
+  12  attestations found, none verifies (bad signature, another image, other signer)
+  13  the registry lookup failed (unreachable, refused, broken answers)
+  14  attestations found that could not be checked (over a size limit), none verified
+  15  attestations verify, but none is of the type asked (--type)
+  16  attestations of the type verify, and a policy denies every one of them
+  With several images, the exit code is that of the worst outcome."
+    };
+}
+
 /// `vouch --help`: every exit code of every command.
 pub(super) const ALL_EXIT_CODES: &str = concat!(
     "Files (verify-blob, verify-dir):\n",
     file_exit_codes!(),
     "\n\nAttestations (verify-blob-attestation):\n",
     attestation_exit_codes!(),
+    "\n\nImage attestations (verify-attestation):\n",
+    image_attestation_exit_codes!(),
     "\n\nImages (verify, tree, triangulate, sign):\n",
     image_exit_codes!(),
     "\n\nSigning files and keys: 0 done, 1 sign-dir could not sign some files, 2 bad input.\n\n",
@@ -145,6 +165,33 @@ Examples:
 
 ",
     sign_exit_codes!()
+);
+
+pub(super) const VERIFY_ATTESTATION: &str = concat!(
+    "\
+Examples:
+  # SLSA provenance made by GitHub Actions in acme/app (actions/attest-build-provenance
+  # with push-to-registry), as `gh attestation verify oci://… --repo acme/app` checks it
+  vouch verify-attestation --type slsaprovenance1 --repo acme/app ghcr.io/acme/app:1.2.0
+
+  # An SBOM attested with a key by `vouch attest` or `cosign attest --key`, with a policy
+  vouch verify-attestation --key cosign.pub --insecure-ignore-tlog --type spdxjson \\
+    --policy sbom.rego registry.example.com/app@sha256:…
+
+",
+    image_attestation_exit_codes!()
+);
+
+pub(super) const ATTEST: &str = concat!(
+    "\
+Examples:
+  vouch attest --key cosign.key --type slsaprovenance1 --predicate provenance.json \\
+    registry.example.com/app:1.2.0
+  vouch verify-attestation --key cosign.pub --insecure-ignore-tlog --type slsaprovenance1 \\
+    registry.example.com/app:1.2.0
+
+",
+    sign_image_exit_codes!()
 );
 
 pub(super) const VERIFY_DIR: &str = concat!(

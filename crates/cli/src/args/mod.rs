@@ -151,6 +151,19 @@ pub(crate) enum Command {
     /// about the file's SHA-256 with the predicate given, in a DSSE envelope in a Sigstore bundle.
     #[command(after_help = help::ATTEST_BLOB)]
     AttestBlob(AttestBlobArgs),
+    /// Verify in-toto attestations on container images, like `cosign verify-attestation`.
+    ///
+    /// Finds the Sigstore bundles attached to each image (OCI referrers, as cosign 3,
+    /// `@sigstore/oci` and GitHub's `actions/attest` with `push-to-registry` write them) and
+    /// accepts the image when one verifies (signature, identity, transparency log), names the
+    /// image's digest as a subject, has the --type asked and passes every --policy. Prints one
+    /// line per attestation.
+    #[command(after_help = help::VERIFY_ATTESTATION)]
+    VerifyAttestation(VerifyAttestationArgs),
+    /// Attest container images with a private key, like `cosign attest --key`: an in-toto
+    /// statement about each image's digest, as a Sigstore bundle attached to the image.
+    #[command(after_help = help::ATTEST)]
+    Attest(AttestImageArgs),
     /// Generate a key pair, like `cosign generate-key-pair`.
     ///
     /// Writes `PREFIX.key` (private, encrypted as cosign encrypts it, mode 0600) and
@@ -191,6 +204,7 @@ impl Command {
         match self {
             Self::VerifyBlob(args) => Some(&args.cosign_only),
             Self::VerifyBlobAttestation(args) => Some(&args.cosign_only),
+            Self::VerifyAttestation(args) => Some(&args.cosign_only),
             Self::Verify(args) => Some(&args.cosign_only),
             Self::SignBlob(args) => Some(&args.cosign_only),
             Self::Sign(args) => Some(&args.cosign_only),
@@ -203,6 +217,7 @@ impl Command {
         match self {
             Self::SignBlob(args) => args.tlog_upload,
             Self::Sign(args) => args.tlog_upload,
+            Self::Attest(args) => args.tlog_upload,
             _ => None,
         }
     }
@@ -212,6 +227,8 @@ impl Command {
         match self {
             Self::VerifyBlob(args) => Some(&args.output),
             Self::VerifyBlobAttestation(args) => Some(&args.output),
+            Self::VerifyAttestation(args) => Some(&args.output),
+            Self::Attest(args) => Some(&args.output),
             Self::VerifyDir(args) => Some(&args.output),
             Self::Verify(args) => Some(&args.output),
             Self::Triangulate(args) | Self::Tree(args) => Some(&args.output),

@@ -3,6 +3,7 @@
 //! `write`), and what they print in `output` (checked by `cargo xtask tidy`).
 
 mod attest_blob;
+mod attest_image;
 mod completion;
 mod image_lookup;
 mod keys;
@@ -10,6 +11,7 @@ mod manpages;
 mod sign_blob;
 mod sign_dir;
 mod sign_image;
+mod verify_attestation;
 mod verify_blob;
 mod verify_blob_attestation;
 mod verify_bundle;
@@ -29,6 +31,8 @@ pub(crate) fn run(command: &Command) -> anyhow::Result<Outcome> {
         },
         Command::VerifyBlobAttestation(args) => verify_blob_attestation::run(args),
         Command::AttestBlob(args) => attest_blob::run(args),
+        Command::VerifyAttestation(args) => verify_attestation::run(args),
+        Command::Attest(args) => attest_image::run(args),
         Command::VerifyDir(args) => verify_dir::run(args),
         Command::Verify(args) => verify_image::run(args),
         Command::Triangulate(args) => image_lookup::triangulate(args),

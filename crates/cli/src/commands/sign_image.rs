@@ -12,8 +12,8 @@ use vouch_oci::attach::referrer::{BundleReferrer, IN_TOTO_PAYLOAD_TYPE, sign_sta
 use vouch_oci::attach::{ImageSubject, legacy, signed_identity};
 use vouch_oci::{AttachOutcome, ImageRef, RegistryClient, Repository};
 
-use crate::args::{ImageSignatureFormat, OutputFormat, SignImageArgs};
-use crate::exit::{self, Outcome};
+use crate::args::{ImageSignatureFormat, SignImageArgs};
+use crate::exit::Outcome;
 use crate::output::{self, signed_image::SignedImage};
 use crate::password;
 use crate::registry_flags;
@@ -79,19 +79,10 @@ pub(crate) fn run(args: &SignImageArgs) -> anyhow::Result<Outcome> {
             });
         }
     }
-    match args.output.format {
-        OutputFormat::Text => output::signed_image::text(&results)?,
-        OutputFormat::Json => output::signed_image::json_report(&results)?,
-    }
-    let mut code = exit::VERIFIED;
-    for result in &results {
-        if let Err(err) = &result.outcome {
-            let hints = crate::hints::hints(err);
-            output::error(&anyhow::anyhow!("{}: {err:#}", result.given), &hints);
-            code = exit::worst(code, exit::code(err));
-        }
-    }
-    Ok(Outcome::Code(code))
+    Ok(Outcome::Code(output::signed_image::report(
+        &results,
+        args.output.format,
+    )?))
 }
 
 /// What every image is signed with.

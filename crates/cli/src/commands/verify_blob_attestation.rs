@@ -3,26 +3,23 @@
 
 use std::io;
 use std::path::Path;
-use std::time::Duration;
 
-use vouch_attest::{AttestationPolicy, PredicateType, RegoPolicy, Statement, verify_attestation};
+use vouch_attest::Statement;
 use vouch_blob::{Digest, DigestAlgorithm};
-use vouch_sigstore::{Bundle, Verifier};
+use vouch_sigstore::Bundle;
 
 use crate::args::{OutputFormat, VerifyBlobAttestationArgs};
-use crate::attestations::{self, Checked, Entry, Limits, Position};
+use crate::attestation_flags::{self, Setup};
+use crate::attestations::{self, Checked, Entry, Position};
 use crate::data::Data;
 use crate::error::{InputError, Role};
 use crate::exit::Outcome;
-use crate::github;
 use crate::input;
 use crate::output::{self, attestation::Report};
 use crate::signer::{self, Keyless};
 
 /// A JSON Lines file of bundles: `gh attestation download` fetches at most 1,000.
 const MAX_BUNDLES_FILE: u64 = 256 << 20;
-/// Policies are text someone wrote.
-const MAX_POLICY_LEN: u64 = 1 << 20;
 
 /// Runs the command. Prints one line per attestation; the verdict is the exit code.
 pub(crate) fn run(args: &VerifyBlobAttestationArgs) -> anyhow::Result<Outcome> {
@@ -33,48 +30,25 @@ pub(crate) fn run(args: &VerifyBlobAttestationArgs) -> anyhow::Result<Outcome> {
              without a log entry are accepted; nothing shows they were ever published",
         );
     }
-    let mut extensions = signer::workflow_extensions(&flags.workflow);
-    let github = github::requirements(&args.github)?;
-    let mut keyless = Keyless {
-        identity: flags.certificate_identity.as_deref(),
-        identity_regexp: flags.certificate_identity_regexp.as_deref(),
-        issuer: flags.certificate_oidc_issuer.as_deref(),
-        issuer_regexp: flags.certificate_oidc_issuer_regexp.as_deref(),
-        extensions: &[],
-    };
-    if let Some(github) = &github {
-        if args.key.is_some() {
-            return Err(InputError::Usage {
-                message: "--owner, --repo and the other GitHub flags verify attestations signed \
-                          keylessly by GitHub Actions; drop --key"
-                    .to_owned(),
-            }
-            .into());
-        }
-        if keyless.identity.is_none() && keyless.identity_regexp.is_none() {
-            keyless.identity_regexp = Some(&github.identity_regexp);
-        }
-        if keyless.issuer.is_none() && keyless.issuer_regexp.is_none() {
-            keyless.issuer = Some(github::ACTIONS_ISSUER);
-        }
-        extensions.extend(github.extensions.iter().cloned());
-    }
-    keyless.extensions = &extensions;
-    let signer = signer::policy(
+    let Setup {
+        policy,
+        policies,
+        limits,
+    } = attestation_flags::setup(
         args.key.as_deref(),
-        keyless,
+        Keyless {
+            identity: flags.certificate_identity.as_deref(),
+            identity_regexp: flags.certificate_identity_regexp.as_deref(),
+            issuer: flags.certificate_oidc_issuer.as_deref(),
+            issuer_regexp: flags.certificate_oidc_issuer_regexp.as_deref(),
+            extensions: &[],
+        },
+        &flags.workflow,
+        &args.github,
         flags.insecure_ignore_tlog,
+        &args.attestation,
         "--bundle",
     )?;
-    let mut policy = AttestationPolicy::new(signer);
-    if let Some(given) = &args.attestation.predicate_type {
-        policy = policy.with_predicate_type(PredicateType::parse(given).map_err(|err| {
-            InputError::Usage {
-                message: format!("--type: {err}"),
-            }
-        })?);
-    }
-    let policies = read_policies(&args.attestation.policy)?;
     let verifier = signer::verifier(flags.trusted_root.as_deref())?;
     let bundle_path = flags.bundle.as_deref().ok_or_else(|| InputError::Usage {
         message: "--bundle is required".to_owned(),
@@ -83,16 +57,13 @@ pub(crate) fn run(args: &VerifyBlobAttestationArgs) -> anyhow::Result<Outcome> {
     let algorithms = algorithms_named(&bundles);
     let data = Data::from_arg(&args.file);
     let digests = digest(&data, &algorithms)?;
-    let limits = Limits {
-        time: Duration::from_secs(args.attestation.policy_timeout.max(1)),
-        memory: usize::try_from(args.attestation.policy_memory.saturating_mul(1 << 20))
-            .unwrap_or(usize::MAX),
-    };
     let entries: Vec<Entry> = bundles
         .into_iter()
         .map(|(position, parsed)| {
             let checked = match parsed {
-                Ok(bundle) => check(&verifier, &bundle, &digests, &policy, &policies, limits),
+                Ok(bundle) => {
+                    attestations::check(&verifier, &bundle, &digests, &policy, &policies, limits)
+                }
                 Err(err) => Checked::Unreadable(err.to_string()),
             };
             Entry { position, checked }
@@ -120,45 +91,6 @@ pub(crate) fn run(args: &VerifyBlobAttestationArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Code(code))
 }
 
-/// One attestation, checked completely: signature, subject, type, then every policy.
-fn check(
-    verifier: &Verifier,
-    bundle: &Bundle,
-    digests: &[Digest],
-    policy: &AttestationPolicy,
-    policies: &[RegoPolicy],
-    limits: Limits,
-) -> Checked {
-    match verify_attestation(verifier, bundle, digests, policy) {
-        Ok(verified) => attestations::apply_policies(verified, policies, limits),
-        Err(err) => Checked::Rejected(err),
-    }
-}
-
-fn read_policies(paths: &[std::path::PathBuf]) -> Result<Vec<RegoPolicy>, InputError> {
-    paths
-        .iter()
-        .map(|path| {
-            if path.extension().and_then(|e| e.to_str()) != Some("rego") {
-                return Err(InputError::Usage {
-                    message: format!(
-                        "--policy {}: vouch evaluates Rego policies (`.rego`); CUE policies \
-                         (`.cue`), which cosign also takes, are not supported",
-                        input::display(path)
-                    ),
-                });
-            }
-            let bytes = input::read_small(path, Role::Policy, MAX_POLICY_LEN, "Rego policy")?;
-            let text = String::from_utf8(bytes).map_err(|_| InputError::Usage {
-                message: format!("--policy {}: not UTF-8 text", input::display(path)),
-            })?;
-            RegoPolicy::new(&input::display(path), &text).map_err(|err| InputError::Usage {
-                message: format!("--policy: {err}"),
-            })
-        })
-        .collect()
-}
-
 /// A bundle from the file, where it was, or why it could not be read.
 type ReadBundle = (Position, Result<Bundle, vouch_sigstore::Error>);
 
@@ -180,11 +112,11 @@ fn read_bundles(path: &Path) -> Result<Vec<ReadBundle>, InputError> {
             path: input::display(path),
             source,
         })?;
-        return Ok(vec![(None, Ok(bundle))]);
+        return Ok(vec![(Position::Whole, Ok(bundle))]);
     }
     Ok(lines
         .into_iter()
-        .map(|(line, text)| (Some(line), Bundle::from_json(text)))
+        .map(|(line, text)| (Position::Line(line), Bundle::from_json(text)))
         .collect())
 }
 

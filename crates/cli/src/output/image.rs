@@ -468,10 +468,16 @@ fn candidate_line(candidate: &SignatureCandidate) -> String {
             },
         ),
         vouch_oci::CandidateContent::Bundle { json } => format!(
-            "{} Sigstore bundle in {} ({} bytes)",
+            "{} Sigstore bundle in {} ({} bytes){}",
             Mark::Signature,
             candidate.manifest_digest,
-            json.len()
+            json.len(),
+            match statement_type(json) {
+                Some(t) if t == vouch_oci::COSIGN_SIGN_PREDICATE_TYPE =>
+                    ": image signature".to_owned(),
+                Some(t) => format!(": attestation of type {t}"),
+                None => String::new(),
+            }
         ),
         vouch_oci::CandidateContent::Unchecked { kind, reason } => format!(
             "{} {kind} signature in {}, not checked: {reason}",
@@ -484,6 +490,14 @@ fn candidate_line(candidate: &SignatureCandidate) -> String {
             candidate.manifest_digest
         ),
     }
+}
+
+/// The predicate type a bundle's in-toto statement claims, unverified (for listing only; at
+/// most 200 characters).
+fn statement_type(json: &[u8]) -> Option<String> {
+    let bundle = vouch_sigstore::Bundle::from_json(json).ok()?;
+    let statement = vouch_attest::Statement::parse(bundle.dsse_payload()?).ok()?;
+    Some(statement.predicate_type().chars().take(200).collect())
 }
 
 /// `tree --output json`.
@@ -503,6 +517,8 @@ pub(crate) fn tree_json(lookup: &Lookup, signature_repository: &str) -> anyhow::
         source: &'static str,
         manifest_digest: String,
         kind: &'static str,
+        /// A bundle's in-toto predicate type, as it claims (not verified).
+        predicate_type: Option<String>,
     }
     json(&Tree {
         reference: lookup.image.to_string(),
@@ -524,6 +540,10 @@ pub(crate) fn tree_json(lookup: &Lookup, signature_repository: &str) -> anyhow::
                     vouch_oci::CandidateContent::SimpleSigning(_) => "simple-signing",
                     vouch_oci::CandidateContent::Unchecked { kind, .. } => kind.as_str(),
                     _ => "bundle",
+                },
+                predicate_type: match &c.content {
+                    vouch_oci::CandidateContent::Bundle { json } => statement_type(json),
+                    _ => None,
                 },
             })
             .collect(),

@@ -23,6 +23,26 @@ pub(crate) struct SignedImage {
 
 /// `✅ IMAGE@DIGEST: signed (where)` or `❌ IMAGE: not signed`, then a count line for
 /// several images.
+/// The report in `format`, then each failure on stderr; the exit code they add up to.
+pub(crate) fn report(
+    results: &[SignedImage],
+    format: crate::args::OutputFormat,
+) -> anyhow::Result<u8> {
+    match format {
+        crate::args::OutputFormat::Text => text(results)?,
+        crate::args::OutputFormat::Json => json_report(results)?,
+    }
+    let mut code = exit::VERIFIED;
+    for result in results {
+        if let Err(err) = &result.outcome {
+            let hints = crate::hints::hints(err);
+            super::error(&anyhow::anyhow!("{}: {err:#}", result.given), &hints);
+            code = exit::worst(code, exit::code(err));
+        }
+    }
+    Ok(code)
+}
+
 pub(crate) fn text(results: &[SignedImage]) -> anyhow::Result<()> {
     let mut text = String::new();
     for result in results {

@@ -6,6 +6,7 @@
     reason = "test helpers fail loudly, outside #[test] functions too"
 )]
 
+mod attest_image_e2e;
 mod attestations;
 mod conventions;
 mod hostile;

@@ -18,10 +18,10 @@ use crate::registry_harness::{
 use crate::sign_blob::sigstore_js_verify;
 use crate::verify_image_e2e::{vouch_verify, vouch_verify_with_config};
 
-const PASSWORD: &str = "vouch-sign-test";
+pub(crate) const PASSWORD: &str = "vouch-sign-test";
 
 /// `vouch generate-key-pair --output-key-prefix dir/prefix`: (private, public).
-fn vouch_key(dir: &Path, prefix: &str) -> (PathBuf, PathBuf) {
+pub(crate) fn vouch_key(dir: &Path, prefix: &str) -> (PathBuf, PathBuf) {
     let out = dir.join(prefix);
     let status = Command::new(env!("CARGO_BIN_EXE_vouch"))
         .args(["generate-key-pair", "--output-key-prefix"])

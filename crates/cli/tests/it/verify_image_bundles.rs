@@ -647,6 +647,69 @@ fn sigstore_cli_attach_htpasswd() {
         "{report:#}"
     );
 
+    // The same attestation through `vouch verify-attestation`: accepted for its type, with
+    // the identity flags or gh's --repo convention (the mock Fulcio's GitHub extensions); a
+    // signature-only image has none of that type (15), an image with nothing attached none
+    // at all (10).
+    let attestation = |image: &Image, flags: &[&str]| {
+        let home = TempDir::new().unwrap();
+        let output = vouch(home.path(), Some(&config))
+            .arg("verify-attestation")
+            .arg("--trusted-root")
+            .arg(&signed.trusted_root)
+            .args(flags)
+            .args(["--output", "json"])
+            .arg(image.reference())
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+            panic!(
+                "no JSON report ({err}): {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+        (output.status.code().unwrap(), report)
+    };
+    let identity_flags = [
+        "--certificate-identity",
+        signed.identity.as_str(),
+        "--certificate-oidc-issuer",
+        signed.issuer.as_str(),
+    ];
+    let (code, report) = attestation(
+        &provenance,
+        &[&identity_flags[..], &["--type", "slsaprovenance1"]].concat(),
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let found = &report["images"][0]["attestations"][0];
+    assert_eq!(found["outcome"], "accepted", "{report:#}");
+    assert_eq!(
+        found["manifest_digest"],
+        provenance_referrer.as_str(),
+        "{report:#}"
+    );
+    assert_eq!(found["identity"], signed.identity.as_str(), "{report:#}");
+    assert_eq!(found["tlog_verified"], true, "{report:#}");
+    let (code, report) = attestation(
+        &provenance,
+        &[
+            "--repo",
+            "vouch-peer/sigstore-js",
+            "--type",
+            "slsaprovenance1",
+        ],
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let (code, report) = attestation(&provenance, &["--repo", "someone-else/sigstore-js"]);
+    assert_eq!(code, 12, "{report:#}");
+    let (code, report) = attestation(
+        &signed_image,
+        &[&identity_flags[..], &["--type", "slsaprovenance1"]].concat(),
+    );
+    assert_eq!(code, 15, "{report:#}");
+    let (code, report) = attestation(&unsigned, &identity_flags);
+    assert_eq!(code, 10, "{report:#}");
+
     // Next to a signature: the signature verifies, the attestation is reported as rejected.
     let (code, report) = vouch_verify(
         &signed,

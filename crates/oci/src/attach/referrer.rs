@@ -58,11 +58,27 @@ impl BundleReferrer {
     ///
     /// [`Error::TooLarge`] if the manifest would exceed [`crate::MAX_MANIFEST_BYTES`].
     pub fn new(subject: &ImageSubject, bundle_json: Vec<u8>, created: &str) -> Result<Self> {
+        Self::attestation(subject, bundle_json, created, COSIGN_SIGN_PREDICATE_TYPE)
+    }
+
+    /// The referrer for an attestation: `bundle_json` (a v0.3 bundle with a DSSE envelope
+    /// over an in-toto statement of `predicate_type` about `subject`), annotated with its
+    /// predicate type as cosign v3's `attest` does.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] if the manifest would exceed [`crate::MAX_MANIFEST_BYTES`].
+    pub fn attestation(
+        subject: &ImageSubject,
+        bundle_json: Vec<u8>,
+        created: &str,
+        predicate_type: &str,
+    ) -> Result<Self> {
         let config = Content::new(EMPTY_MEDIA_TYPE, b"{}".to_vec());
         let bundle = Content::new(BUNDLE_MEDIA_TYPE, bundle_json);
         let annotations = json!({
             "dev.sigstore.bundle.content": "dsse-envelope",
-            "dev.sigstore.bundle.predicateType": COSIGN_SIGN_PREDICATE_TYPE,
+            "dev.sigstore.bundle.predicateType": predicate_type,
             "org.opencontainers.image.created": created,
         });
         let manifest = json!({
