@@ -103,6 +103,21 @@ for name in happy-path-v0.1 bundle-negative-log-index_fail wrong-hashedrekord-en
   legacy_from_v01 "$conformance/$name/bundle.sigstore.json" | tee "$corpus/bundle/legacy-$name.json" \
     | put bundle_verify "legacy-$name.json"
 done
+# attestation: cosign 2 `.att` layers (envelope NUL certificate PEM NUL Rekor bundle) laid out
+# from the DSSE conformance bundles.
+for f in "$conformance"/*/bundle.sigstore.json; do
+  grep -q '"dsseEnvelope"' "$f" || continue
+  name=$(basename "$(dirname "$f")")
+  {
+    printf '{"payloadType":"%s","payload":"%s","signatures":[{"keyid":"","sig":"%s"}]}' \
+      "$(field payloadType "$f")" "$(field payload "$f")" "$(field sig "$f")"
+    printf '\0'
+    field rawBytes "$f" | b64_to_pem
+    printf '\0{"SignedEntryTimestamp":"%s","Payload":{"body":"%s","integratedTime":%s,"logIndex":%s,"logID":"%s"}}' \
+      "$(field signedEntryTimestamp "$f")" "$(field canonicalizedBody "$f")" \
+      "$(field integratedTime "$f")" "$(field logIndex "$f")" "$(field keyId "$f" | b64_to_hex)"
+  } | put attestation "att-layer-$name.bin"
+done
 # Key-signed, without a log entry (cosign sign-blob --key --tlog-upload=false).
 printf '{"base64Signature":"%s"}\n' "$(base64 -w 0 <"$generated/p256-der/artifact.sig")" \
   | tee "$corpus/bundle/legacy-key-only.json" | put bundle_verify legacy-key-only.json

@@ -113,7 +113,8 @@ static REGO: LazyLock<vouch_attest::RegoPolicy> = LazyLock::new(|| {
 });
 
 /// `bytes` as an in-toto statement (then through a Rego policy, for at most 50 ms) and as an
-/// attestation bundle about [`ARTIFACT`] checked with a key and with identity `x`.
+/// attestation bundle, or a cosign `.att` layer, about [`ARTIFACT`] checked with a key and with
+/// identity `x`.
 ///
 /// # Panics
 ///
@@ -123,7 +124,15 @@ pub fn attestation(bytes: &[u8]) {
         let _ = (statement.named_digests(), statement.predicate().is_object());
         let _ = REGO.evaluate(statement.as_value(), std::time::Duration::from_millis(50));
     }
-    let Ok(bundle) = Bundle::from_json(bytes) else {
+    // Bytes read as a bundle, or as the three parts of a cosign `.att` layer (envelope,
+    // certificate annotation, Rekor bundle annotation) split at NUL bytes.
+    let mut parts = bytes.splitn(3, |b| *b == 0);
+    let envelope = parts.next().unwrap_or_default();
+    let certificate = parts.next().and_then(|p| std::str::from_utf8(p).ok());
+    let rekor = parts.next().and_then(|p| std::str::from_utf8(p).ok());
+    let Ok(bundle) = Bundle::from_json(bytes)
+        .or_else(|_| Bundle::from_cosign_attestation(envelope, certificate, rekor))
+    else {
         return;
     };
     let digest = vouch_blob::Digest::of(vouch_blob::DigestAlgorithm::Sha256, ARTIFACT);

@@ -14,15 +14,20 @@ pub enum Source {
     ReferrersTagSchema,
     /// cosign's legacy signature tag `sha256-<hex>.sig`: one simple-signing layer per signature.
     LegacyTag,
+    /// cosign ≤ 2's attestation tag `sha256-<hex>.att`: one DSSE envelope layer per
+    /// attestation. Read only when asked for ([`crate::LookupOptions::with_attestations`]).
+    LegacyAttestationTag,
 }
 
 impl Source {
-    /// A stable name for output: `referrers`, `referrers-tag-schema`, `legacy-tag`.
+    /// A stable name for output: `referrers`, `referrers-tag-schema`, `legacy-tag`,
+    /// `legacy-attestation-tag`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Referrers => "referrers",
             Self::ReferrersTagSchema => "referrers-tag-schema",
             Self::LegacyTag => "legacy-tag",
+            Self::LegacyAttestationTag => "legacy-attestation-tag",
         }
     }
 }
@@ -45,6 +50,8 @@ pub struct SignatureCandidate {
 pub enum CandidateContent {
     /// A legacy simple-signing layer (cosign's `SIGNATURE_SPEC.md`).
     SimpleSigning(SimpleSigningLayer),
+    /// An attestation layer of the `.att` tag (cosign ≤ 2): not an image signature.
+    LegacyAttestation(AttestationLayer),
     /// A Sigstore bundle (v0.3 or later) from a referrer's single layer (cosign's
     /// `BUNDLE_SPEC.md`).
     Bundle {
@@ -81,6 +88,24 @@ pub struct SimpleSigningLayer {
     /// `dev.sigstore.cosign/bundle`: the Rekor bundle JSON (cosign's `SIGNATURE_SPEC.md`).
     pub rekor_bundle: Option<String>,
     /// `dev.sigstore.cosign/rfc3161timestamp`: `{"SignedRFC3161Timestamp": "<base64>"}`.
+    pub rfc3161_timestamp: Option<String>,
+}
+
+/// A layer of cosign ≤ 2's `.att` manifest: the DSSE envelope blob and the layer's annotations.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct AttestationLayer {
+    /// The envelope blob, checked against the layer digest.
+    pub envelope: Vec<u8>,
+    /// `predicateType`: the predicate type cosign says the statement has (unverified).
+    pub predicate_type: Option<String>,
+    /// `dev.sigstore.cosign/certificate`: PEM leaf certificate (keyless).
+    pub certificate: Option<String>,
+    /// `dev.sigstore.cosign/chain`: PEM chain.
+    pub chain: Option<String>,
+    /// `dev.sigstore.cosign/bundle`: the Rekor bundle JSON.
+    pub rekor_bundle: Option<String>,
+    /// `dev.sigstore.cosign/rfc3161timestamp`.
     pub rfc3161_timestamp: Option<String>,
 }
 

@@ -27,7 +27,8 @@ mod verify;
 
 // Public API
 pub use candidate::{
-    CandidateContent, Lookup, SignatureCandidate, SimpleSigningLayer, Source, SourceStatus,
+    AttestationLayer, CandidateContent, Lookup, SignatureCandidate, SimpleSigningLayer, Source,
+    SourceStatus,
 };
 pub use digest::{OciDigest, OciDigestAlgorithm};
 pub use error::{Error, Result};

@@ -23,6 +23,8 @@ pub(crate) const DOCKER_MANIFEST_LIST: &str =
 pub(crate) const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 /// cosign's legacy signature payload (cosign's SIGNATURE_SPEC.md, simple signing).
 pub(crate) const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
+/// A layer of cosign ≤ 2's `.att` manifest: a DSSE envelope.
+pub(crate) const DSSE_ENVELOPE: &str = "application/vnd.dsse.envelope.v1+json";
 
 /// Whether `media_type` names an image manifest (OCI or Docker v2 schema 2).
 pub(crate) fn is_image_manifest(media_type: &str) -> bool {

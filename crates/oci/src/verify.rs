@@ -96,6 +96,8 @@ pub enum SignatureKind {
     SimpleSigning,
     /// A Sigstore bundle with a DSSE in-toto statement (cosign v3).
     Bundle,
+    /// A DSSE envelope layer of the `.att` tag (cosign ≤ 2 attestations).
+    LegacyAttestation,
 }
 
 impl SignatureKind {
@@ -104,6 +106,7 @@ impl SignatureKind {
         match self {
             Self::SimpleSigning => "simple-signing",
             Self::Bundle => "bundle",
+            Self::LegacyAttestation => "legacy-attestation",
         }
     }
 }
@@ -426,6 +429,7 @@ pub fn verify_image(
         let kind = match &candidate.content {
             CandidateContent::SimpleSigning(_) => SignatureKind::SimpleSigning,
             CandidateContent::Bundle { .. } => SignatureKind::Bundle,
+            CandidateContent::LegacyAttestation(_) => SignatureKind::LegacyAttestation,
             CandidateContent::Unchecked { kind, .. } => *kind,
         };
         match check(candidate, &lookup.digest, policy, verifier) {
@@ -554,6 +558,11 @@ fn check(
         CandidateContent::Unchecked { reason, .. } => {
             Err(Refusal::new(RejectionCategory::Unchecked, reason.clone()))
         }
+        CandidateContent::LegacyAttestation(_) => Err(Refusal::new(
+            RejectionCategory::NotImageSignature,
+            "an attestation of the `.att` tag, not a signature of the image (verify it with \
+             `vouch verify-attestation`)",
+        )),
     }
 }
 

@@ -1782,3 +1782,86 @@ fn arbitrary_answers_never_panic() {
         }
     }
 }
+
+/// cosign 2's `.att` tag: read only when attestations are asked for, one candidate per DSSE
+/// layer with the layer's annotations; layers of other media types skipped.
+#[test]
+fn att_tag_is_read_for_attestation_lookups_only() {
+    let mut registry = Registry::new();
+    let image = push_image(&mut registry, REPO, Some("v1"), "image");
+    let envelope = br#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"keyid":"","sig":"c2ln"}]}"#;
+    let mut layer = registry.blob(
+        REPO,
+        "application/vnd.dsse.envelope.v1+json",
+        envelope,
+        "envelope",
+    );
+    layer["annotations"] = json!({
+        "dev.cosignproject.cosign/signature": "",
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "dev.sigstore.cosign/certificate": "-----BEGIN CERTIFICATE-----\nleaf\n-----END CERTIFICATE-----\n",
+        "dev.sigstore.cosign/bundle": "{\"SignedEntryTimestamp\":\"c2V0\"}",
+        "unrelated": "dropped",
+    });
+    let other = registry.blob(REPO, SIMPLE_SIGNING, b"not an envelope", "other");
+    let config = registry.blob(REPO, OCI_CONFIG, b"{\"rootfs\":{}}", "att-config");
+    let att_tag = format!(
+        "{}.att",
+        image["digest"].as_str().unwrap().replace(':', "-")
+    );
+    let att = registry.manifest(
+        REPO,
+        Some(&att_tag),
+        &json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config, "layers": [layer, other]}),
+        "att-manifest",
+    );
+
+    // A signature lookup never asks for it.
+    let (lookup, log) = ok(run(&registry, IMAGE, LookupOptions::new()));
+    assert!(!log.iter().any(|l| l.contains(".att")), "{log:#?}");
+    assert!(lookup.candidates.is_empty());
+
+    let (lookup, log) = ok(run(
+        &registry,
+        IMAGE,
+        LookupOptions::new().with_attestations(),
+    ));
+    assert_eq!(log.len(), 6, "{log:#?}");
+    assert_eq!(
+        statuses(&lookup),
+        vec![
+            (Source::Referrers, SourceStatus::Unsupported),
+            (Source::ReferrersTagSchema, SourceStatus::Absent),
+            (Source::LegacyTag, SourceStatus::Absent),
+            (Source::LegacyAttestationTag, SourceStatus::Found(1)),
+        ]
+    );
+    let [candidate] = lookup.candidates.as_slice() else {
+        panic!("{:?}", lookup.candidates)
+    };
+    assert_eq!(candidate.source, Source::LegacyAttestationTag);
+    assert_eq!(
+        candidate.manifest_digest.to_string(),
+        att["digest"].as_str().unwrap()
+    );
+    let CandidateContent::LegacyAttestation(found) = &candidate.content else {
+        panic!("{candidate:?}")
+    };
+    assert_eq!(found.envelope, envelope);
+    assert_eq!(
+        found.predicate_type.as_deref(),
+        Some("https://slsa.dev/provenance/v1")
+    );
+    assert!(found.certificate.as_deref().unwrap().contains("leaf"));
+    assert_eq!(
+        found.rekor_bundle.as_deref(),
+        Some("{\"SignedEntryTimestamp\":\"c2V0\"}")
+    );
+    assert_eq!(lookup.skipped.len(), 1, "{:?}", lookup.skipped);
+    assert!(lookup.skipped[0].contains("not application/vnd.dsse.envelope.v1+json"));
+
+    // The same result whatever order the answers come in.
+    let (concurrent, _) =
+        run_concurrently(&registry, IMAGE, LookupOptions::new().with_attestations());
+    assert_eq!(concurrent.unwrap().candidates.len(), 1);
+}

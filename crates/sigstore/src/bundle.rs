@@ -22,6 +22,9 @@ pub enum BundleFormat {
     },
     /// cosign ≤ 2's `sign-blob --bundle` format: `{"base64Signature","cert","rekorBundle"}`.
     LegacyCosign,
+    /// A layer of cosign ≤ 2's `sha256-<hex>.att` tag: a DSSE envelope with the certificate
+    /// and Rekor bundle in layer annotations.
+    CosignAttestation,
 }
 
 impl fmt::Display for BundleFormat {
@@ -29,6 +32,7 @@ impl fmt::Display for BundleFormat {
         match self {
             Self::Sigstore { media_type } => write!(f, "Sigstore bundle ({media_type})"),
             Self::LegacyCosign => f.write_str("legacy cosign bundle"),
+            Self::CosignAttestation => f.write_str("cosign attestation layer"),
         }
     }
 }
@@ -37,7 +41,7 @@ impl fmt::Display for BundleFormat {
 #[derive(Debug, Clone)]
 pub struct Bundle {
     pub(crate) inner: sigstore_types::Bundle,
-    format: BundleFormat,
+    pub(crate) format: BundleFormat,
 }
 
 impl Bundle {
@@ -163,7 +167,7 @@ impl Bundle {
     }
 }
 
-fn malformed(detail: String) -> Error {
+pub(crate) fn malformed(detail: String) -> Error {
     Error::MalformedBundle { detail }
 }
 
@@ -335,19 +339,7 @@ impl LegacyBundle {
                 let pem = b64.decode(cert_b64.trim()).map_err(|_| {
                     malformed("legacy cosign bundle: `cert` is not base64".to_owned())
                 })?;
-                let blocks = vouch_keys::pem_blocks(&pem)
-                    .map_err(|err| malformed(format!("legacy cosign bundle: `cert`: {err}")))?;
-                let certificates: Vec<_> = blocks
-                    .iter()
-                    .filter(|b| b.label() == "CERTIFICATE")
-                    .map(|b| json!({ "rawBytes": b64.encode(b.contents()) }))
-                    .collect();
-                if certificates.is_empty() {
-                    return Err(malformed(
-                        "legacy cosign bundle: `cert` holds no PEM certificate".to_owned(),
-                    ));
-                }
-                json!({ "x509CertificateChain": { "certificates": certificates } })
+                certificate_material(&pem, "legacy cosign bundle: `cert`")?
             }
             None => json!({ "publicKey": { "hint": "" } }),
         };
@@ -371,6 +363,21 @@ impl LegacyBundle {
             "messageSignature": message_signature,
         }))
     }
+}
+
+/// `verificationMaterial` for the PEM certificates in `pem` (leaf first).
+pub(crate) fn certificate_material(pem: &[u8], what: &str) -> Result<serde_json::Value> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let blocks = vouch_keys::pem_blocks(pem).map_err(|err| malformed(format!("{what}: {err}")))?;
+    let certificates: Vec<_> = blocks
+        .iter()
+        .filter(|b| b.label() == "CERTIFICATE")
+        .map(|b| json!({ "rawBytes": b64.encode(b.contents()) }))
+        .collect();
+    if certificates.is_empty() {
+        return Err(malformed(format!("{what} holds no PEM certificate")));
+    }
+    Ok(json!({ "x509CertificateChain": { "certificates": certificates } }))
 }
 
 /// A Rekor bundle as a v0.1 `tlogEntries` item, and the artifact digest its body records.

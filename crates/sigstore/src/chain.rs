@@ -21,7 +21,10 @@ use crate::{Bundle, Error};
 /// it. The trust decision does not depend on it either way: sigstore-verify builds the chain
 /// from the trust root's certificates only.
 pub(crate) fn refuse_root_in_chain(bundle: &Bundle) -> Result<(), Error> {
-    if *bundle.format() == crate::BundleFormat::LegacyCosign {
+    if matches!(
+        bundle.format(),
+        crate::BundleFormat::LegacyCosign | crate::BundleFormat::CosignAttestation
+    ) {
         return Ok(());
     }
     let VerificationMaterialContent::X509CertificateChain { certificates } =

@@ -24,6 +24,7 @@
 
 mod bundle;
 mod chain;
+mod cosign_attestation;
 mod error;
 mod extension;
 mod json;

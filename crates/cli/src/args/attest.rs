@@ -164,7 +164,8 @@ pub(crate) struct AttestImageArgs {
     pub(crate) statement: PredicateArgs,
 
     /// Where and how the attestation is stored: `bundle` (cosign v3: a Sigstore bundle as an
-    /// OCI referrer). cosign 2's `.att` tag (`legacy`) is not written yet.
+    /// OCI referrer) or `legacy` (cosign 2: a DSSE envelope layer of the `sha256-<hex>.att`
+    /// tag).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = super::ImageSignatureFormat::Bundle)]
     pub(crate) signature_format: super::ImageSignatureFormat,
 

@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use vouch_attest::{IN_TOTO_PAYLOAD_TYPE, PredicateType};
 use vouch_blob::DigestAlgorithm;
 use vouch_oci::attach::referrer::BundleReferrer;
-use vouch_oci::attach::signed_identity;
+use vouch_oci::attach::{legacy, signed_identity};
 
 use crate::args::{AttestImageArgs, ImageSignatureFormat};
 use crate::attestation_flags;
@@ -18,15 +18,6 @@ use crate::signing;
 
 /// Runs the command: every image is resolved to its digest and attested on its own.
 pub(crate) fn run(args: &AttestImageArgs) -> anyhow::Result<Outcome> {
-    if args.signature_format == ImageSignatureFormat::Legacy {
-        return Err(InputError::Usage {
-            message: "--signature-format legacy: vouch does not write cosign 2's `.att` tag; \
-                      attest with the default `bundle` (cosign v3's layout, which cosign 2.4+ \
-                      and vouch verify)"
-                .to_owned(),
-        }
-        .into());
-    }
     let predicate_type =
         PredicateType::parse(&args.statement.predicate_type).map_err(|err| InputError::Usage {
             message: format!("--type: {err}"),
@@ -62,18 +53,33 @@ pub(crate) fn run(args: &AttestImageArgs) -> anyhow::Result<Outcome> {
                 &statement,
                 signed.signature(),
             );
-            let created = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
-                .context("reading the clock")?
-                .to_string();
-            let referrer = BundleReferrer::attestation(
-                &subject,
-                bundle.into_bytes(),
-                &created,
-                predicate_type.as_str(),
-            )?;
-            let outcome = client
-                .attach_bundle(&repository, &subject, &referrer)
-                .await?;
+            let outcome = match args.signature_format {
+                ImageSignatureFormat::Bundle => {
+                    let created = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
+                        .context("reading the clock")?
+                        .to_string();
+                    let referrer = BundleReferrer::attestation(
+                        &subject,
+                        bundle.into_bytes(),
+                        &created,
+                        predicate_type.as_str(),
+                    )?;
+                    client
+                        .attach_bundle(&repository, &subject, &referrer)
+                        .await?
+                }
+                ImageSignatureFormat::Legacy => {
+                    let envelope = legacy::envelope_blob(dsse_envelope(&bundle)?);
+                    client
+                        .attach_legacy_attestation(
+                            &repository,
+                            &subject,
+                            &envelope,
+                            predicate_type.as_str(),
+                        )
+                        .await?
+                }
+            };
             anyhow::Ok((subject.digest().clone(), outcome))
         });
         let (pinned, outcome) = match outcome {
@@ -84,7 +90,7 @@ pub(crate) fn run(args: &AttestImageArgs) -> anyhow::Result<Outcome> {
             given,
             image: pinned,
             repository,
-            format: ImageSignatureFormat::Bundle,
+            format: args.signature_format,
             outcome,
         });
     }
@@ -92,4 +98,11 @@ pub(crate) fn run(args: &AttestImageArgs) -> anyhow::Result<Outcome> {
         &results,
         args.output.format,
     )?))
+}
+
+/// The DSSE envelope of a bundle vouch just wrote: the blob of an `.att` layer.
+fn dsse_envelope(bundle: &str) -> anyhow::Result<Vec<u8>> {
+    let bundle: serde_json::Value =
+        serde_json::from_str(bundle).context("reading the bundle just written")?;
+    Ok(serde_json::to_vec(&bundle["dsseEnvelope"])?)
 }

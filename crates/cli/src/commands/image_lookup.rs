@@ -12,7 +12,7 @@ use crate::registry_flags;
 
 /// `vouch triangulate IMAGE`: the places signatures for the image's digest live.
 pub(crate) fn triangulate(args: &ImageLookupArgs) -> anyhow::Result<Outcome> {
-    let (lookup, repository) = look_up(args)?;
+    let (lookup, repository) = look_up(args, false)?;
     match args.output.format {
         OutputFormat::Text => output::image::triangulate_text(&lookup, &repository)?,
         OutputFormat::Json => output::image::triangulate_json(&lookup, &repository)?,
@@ -22,7 +22,8 @@ pub(crate) fn triangulate(args: &ImageLookupArgs) -> anyhow::Result<Outcome> {
 
 /// `vouch tree IMAGE`: every signature found, by place, unverified.
 pub(crate) fn tree(args: &ImageLookupArgs) -> anyhow::Result<Outcome> {
-    let (lookup, repository) = look_up(args)?;
+    // cosign's tree lists the `.att` tag too.
+    let (lookup, repository) = look_up(args, true)?;
     match args.output.format {
         OutputFormat::Text => output::image::tree_text(&lookup, &repository)?,
         OutputFormat::Json => output::image::tree_json(&lookup, &repository)?,
@@ -30,12 +31,16 @@ pub(crate) fn tree(args: &ImageLookupArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Verified)
 }
 
-/// The lookup, and the repository signatures were looked for in.
-fn look_up(args: &ImageLookupArgs) -> anyhow::Result<(Lookup, String)> {
+/// The lookup (of attestations too, if `attestations`), and the repository signatures were
+/// looked for in.
+fn look_up(args: &ImageLookupArgs, attestations: bool) -> anyhow::Result<(Lookup, String)> {
     let image = ImageRef::parse(&args.image).map_err(|err| InputError::Usage {
         message: err.to_string(),
     })?;
-    let options = registry_flags::lookup_options(&args.lookup)?;
+    let mut options = registry_flags::lookup_options(&args.lookup)?;
+    if attestations {
+        options = options.with_attestations();
+    }
     let repository = options
         .signature_repository
         .as_ref()

@@ -1,6 +1,6 @@
 //! `vouch verify-attestation IMAGE...`: in-toto attestations attached to images as Sigstore
-//! bundles (OCI referrers: cosign v3, `@sigstore/oci`, GitHub's `actions/attest`), found by
-//! the signature lookup and verified offline.
+//! bundles (OCI referrers: cosign v3, `@sigstore/oci`, GitHub's `actions/attest`) or as layers
+//! of cosign ≤ 2's `.att` tag, found by the signature lookup and verified offline.
 //!
 //! Images are verified one after the other: a policy's memory is counted by one allocator for
 //! the whole process (`policy_memory`), so two policies must never run at once.
@@ -44,7 +44,7 @@ pub(crate) fn run(args: &VerifyAttestationArgs) -> anyhow::Result<Outcome> {
     )?;
     let verifier = signer::verifier(args.trusted_root.as_deref())?;
     let images = registry_flags::parse_images(&args.images)?;
-    let options = registry_flags::lookup_options(&args.lookup)?;
+    let options = registry_flags::lookup_options(&args.lookup)?.with_attestations();
     let client = registry_flags::registry_client(&args.lookup.registry)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -93,8 +93,8 @@ pub(crate) fn run(args: &VerifyAttestationArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Code(code))
 }
 
-/// Every attestation the lookup found, checked; legacy signatures (`.sig`) are not
-/// attestations and are left out.
+/// Every attestation the lookup found (bundle referrers, `.att` layers), checked; legacy
+/// signatures (`.sig`) are not attestations and are left out.
 fn check_image(
     given: String,
     lookup: &Lookup,
@@ -111,26 +111,36 @@ fn check_image(
             source: candidate.source,
             manifest: candidate.manifest_digest.clone(),
         };
-        let checked = match &candidate.content {
-            CandidateContent::Bundle { json } => match Bundle::from_json(json) {
-                Ok(bundle) => not_a_signature(
-                    attestations::check(
-                        verifier,
-                        &bundle,
-                        &digests,
-                        &setup.policy,
-                        &setup.policies,
-                        setup.limits,
-                    ),
-                    setup.policy.predicate_type(),
-                ),
-                Err(err) => Checked::Unreadable(err.to_string()),
-            },
+        let parsed = match &candidate.content {
+            CandidateContent::Bundle { json } => Bundle::from_json(json),
+            CandidateContent::LegacyAttestation(layer) => Bundle::from_cosign_attestation(
+                &layer.envelope,
+                layer.certificate.as_deref(),
+                layer.rekor_bundle.as_deref(),
+            ),
             CandidateContent::Unchecked {
-                kind: SignatureKind::Bundle,
+                kind: SignatureKind::Bundle | SignatureKind::LegacyAttestation,
                 reason,
-            } => Checked::Unchecked(reason.clone()),
+            } => {
+                let checked = Checked::Unchecked(reason.clone());
+                entries.push(Entry { position, checked });
+                continue;
+            }
             _ => continue,
+        };
+        let checked = match parsed {
+            Ok(bundle) => not_a_signature(
+                attestations::check(
+                    verifier,
+                    &bundle,
+                    &digests,
+                    &setup.policy,
+                    &setup.policies,
+                    setup.limits,
+                ),
+                setup.policy.predicate_type(),
+            ),
+            Err(err) => Checked::Unreadable(err.to_string()),
         };
         entries.push(Entry { position, checked });
     }

@@ -112,6 +112,7 @@ fn source_name(source: Source) -> &'static str {
         Source::Referrers => "the referrers API",
         Source::ReferrersTagSchema => "the referrers tag",
         Source::LegacyTag => "the legacy .sig tag",
+        Source::LegacyAttestationTag => "the legacy .att tag",
         _ => "elsewhere",
     }
 }
@@ -411,6 +412,7 @@ fn places(lookup: &Lookup, repository: &str) -> Vec<Place> {
             location: match source {
                 Source::Referrers => format!("{repository}@{} (referrers API)", lookup.digest),
                 Source::ReferrersTagSchema => format!("{repository}:{tag}"),
+                Source::LegacyAttestationTag => format!("{repository}:{tag}.att"),
                 _ => format!("{repository}:{tag}.sig"),
             },
             status: status_text(status),
@@ -479,6 +481,17 @@ fn candidate_line(candidate: &SignatureCandidate) -> String {
                 None => String::new(),
             }
         ),
+        vouch_oci::CandidateContent::LegacyAttestation(layer) => format!(
+            "{} attestation (DSSE envelope, {} bytes) in {}{}",
+            Mark::Signature,
+            layer.envelope.len(),
+            candidate.manifest_digest,
+            layer
+                .predicate_type
+                .as_deref()
+                .map(|t| format!(": of type {}", t.chars().take(200).collect::<String>()))
+                .unwrap_or_default()
+        ),
         vouch_oci::CandidateContent::Unchecked { kind, reason } => format!(
             "{} {kind} signature in {}, not checked: {reason}",
             Mark::Warning,
@@ -538,11 +551,16 @@ pub(crate) fn tree_json(lookup: &Lookup, signature_repository: &str) -> anyhow::
                 manifest_digest: c.manifest_digest.to_string(),
                 kind: match &c.content {
                     vouch_oci::CandidateContent::SimpleSigning(_) => "simple-signing",
+                    vouch_oci::CandidateContent::LegacyAttestation(_) => "legacy-attestation",
                     vouch_oci::CandidateContent::Unchecked { kind, .. } => kind.as_str(),
                     _ => "bundle",
                 },
                 predicate_type: match &c.content {
                     vouch_oci::CandidateContent::Bundle { json } => statement_type(json),
+                    vouch_oci::CandidateContent::LegacyAttestation(layer) => layer
+                        .predicate_type
+                        .as_ref()
+                        .map(|t| t.chars().take(200).collect()),
                     _ => None,
                 },
             })

@@ -1,8 +1,10 @@
 //! `vouch attest` and `vouch verify-attestation` end to end: images in a real registry
 //! (distribution 2.8.2, no referrers API, so the tag-schema fallback), attested by vouch with a
 //! key, the bundle checked by sigstore-js's `@sigstore/verify`, and verified by vouch beside
-//! the image's signature. Keyless attestations made by sigstore-js and attached by
-//! `@sigstore/cli` are verified in `verify_image_bundles.rs`.
+//! the image's signature; cosign 2's `.att` layout, written by `vouch attest --signature-format
+//! legacy` and, keylessly, laid out from a sigstore-js bundle's parts. Keyless attestations made
+//! by sigstore-js and attached by `@sigstore/cli` as referrers are verified in
+//! `verify_image_bundles.rs`.
 //!
 //! Install the peers with `bash scripts/test.sh` (which runs
 //! `testdata/peers/registry/install-peers.sh` as root, and `npm ci` for sigstore-js).
@@ -281,19 +283,211 @@ fn vouch_attests_images_and_verifies_what_it_finds_beside_signatures() {
         &["--type", "slsaprovenance1", "--policy", path(&deny)],
     );
     assert_eq!(code, 16, "{report:#}");
+}
 
-    // cosign 2's `.att` tag is not written.
-    expect(
-        &[
-            "attest",
-            "--key",
-            path(&private),
-            "--signature-format",
-            "legacy",
-            "--predicate",
-            path(&predicate),
-            &attested.reference(),
-        ],
-        2,
+/// A keyless cosign ≤ 2 `.att` layer for `image`, made from a sigstore-js bundle's parts as
+/// cosign lays them out: the DSSE envelope as the blob; the leaf certificate (PEM), the Rekor
+/// bundle (`SignedEntryTimestamp` and the entry: body, integrated time, index, log ID in hex)
+/// and the predicate type as annotations. Pushed as the `.att` manifest (an OCI image manifest
+/// with an empty config); returns that manifest's digest.
+fn push_keyless_att(
+    registry: &Registry,
+    image: &Image,
+    bundle: &Path,
+    predicate_type: &str,
+) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let bundle: Value = serde_json::from_slice(&std::fs::read(bundle).unwrap()).unwrap();
+    let material = &bundle["verificationMaterial"];
+    let der = b64
+        .decode(material["certificate"]["rawBytes"].as_str().unwrap())
+        .unwrap();
+    let pem = format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        b64.encode(der)
     );
+    let entry = &material["tlogEntries"][0];
+    let rekor = json!({
+        "SignedEntryTimestamp": entry["inclusionPromise"]["signedEntryTimestamp"],
+        "Payload": {
+            "body": entry["canonicalizedBody"],
+            "integratedTime": entry["integratedTime"].as_str().unwrap().parse::<i64>().unwrap(),
+            "logIndex": entry["logIndex"].as_str().unwrap().parse::<i64>().unwrap(),
+            "logID": hex::encode(b64.decode(entry["logId"]["keyId"].as_str().unwrap()).unwrap()),
+        },
+    });
+    let envelope = serde_json::to_vec(&bundle["dsseEnvelope"]).unwrap();
+    let config = br#"{"architecture":"","os":"","config":{}}"#;
+    let layer_digest = registry.put_blob(&image.repo, &envelope);
+    let config_digest = registry.put_blob(&image.repo, config);
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": config_digest,
+            "size": config.len(),
+        },
+        "layers": [{
+            "mediaType": "application/vnd.dsse.envelope.v1+json",
+            "digest": layer_digest,
+            "size": envelope.len(),
+            "annotations": {
+                "dev.cosignproject.cosign/signature": "",
+                "predicateType": predicate_type,
+                "dev.sigstore.cosign/certificate": pem,
+                "dev.sigstore.cosign/bundle": rekor.to_string(),
+            },
+        }],
+    });
+    registry.put_manifest(
+        &image.repo,
+        &format!("{}.att", image.digest.replace(':', "-")),
+        "application/vnd.oci.image.manifest.v1+json",
+        manifest.to_string().as_bytes(),
+    )
+}
+
+#[test]
+fn cosign_2_att_layers_are_read_and_written() {
+    let registry = Registry::start(Auth::None);
+    let work = TempDir::new().unwrap();
+    let dir = work.path();
+    let (private, public) = vouch_key(dir, "vendor");
+    let legacy = image(&registry, dir, "legacy-att");
+    let keyless = image(&registry, dir, "keyless-att");
+    let predicate = dir.join("provenance.json");
+    std::fs::write(
+        &predicate,
+        r#"{"builder":{"id":"https://vouch.invalid/b"}}"#,
+    )
+    .unwrap();
+    let sbom = dir.join("sbom.json");
+    std::fs::write(&sbom, r#"{"spdxVersion":"SPDX-2.3","name":"app"}"#).unwrap();
+
+    // `vouch attest --signature-format legacy`: one `.att` layer per attestation, as cosign 2.
+    for (kind, file) in [("slsaprovenance", &predicate), ("spdxjson", &sbom)] {
+        expect(
+            &[
+                "attest",
+                "--key",
+                path(&private),
+                "--signature-format",
+                "legacy",
+                "--type",
+                kind,
+                "--predicate",
+                path(file),
+                &legacy.reference(),
+            ],
+            0,
+        );
+    }
+    let (_, manifest) = registry.get_manifest(
+        &legacy.repo,
+        &format!("{}.att", legacy.digest.replace(':', "-")),
+    );
+    let manifest: Value = serde_json::from_slice(&manifest).unwrap();
+    let layers = manifest["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 2, "{manifest:#}");
+    assert_eq!(
+        layers[0]["mediaType"],
+        "application/vnd.dsse.envelope.v1+json"
+    );
+    assert_eq!(
+        layers[0]["annotations"]["predicateType"],
+        "https://slsa.dev/provenance/v0.2"
+    );
+    assert_eq!(
+        layers[0]["annotations"]["dev.cosignproject.cosign/signature"],
+        ""
+    );
+    let envelope: Value = serde_json::from_slice(
+        &registry.get_blob(&legacy.repo, layers[1]["digest"].as_str().unwrap()),
+    )
+    .unwrap();
+    assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
+
+    let (code, report) = verify_json(&public, &legacy.reference(), &["--type", "spdx"]);
+    assert_eq!(code, 0, "{report:#}");
+    let found = report["images"][0]["attestations"].as_array().unwrap();
+    assert_eq!(found.len(), 2, "{report:#}");
+    assert!(
+        found
+            .iter()
+            .all(|a| a["source"] == "legacy-attestation-tag"),
+        "{report:#}"
+    );
+    let accepted: Vec<&Value> = found
+        .iter()
+        .filter(|a| a["outcome"] == "accepted")
+        .collect();
+    assert_eq!(accepted.len(), 1, "{report:#}");
+    assert_eq!(accepted[0]["predicate_type"], "https://spdx.dev/Document");
+    let (code, report) = verify_json(&public, &legacy.reference(), &["--type", "cyclonedx"]);
+    assert_eq!(code, 15, "{report:#}");
+    // `vouch verify` does not read attestations: the image has no signature.
+    let verify = vouch(&[
+        "verify",
+        "--key",
+        path(&public),
+        "--insecure-ignore-tlog",
+        &legacy.reference(),
+    ]);
+    assert_eq!(verify.status.code(), Some(10), "{}", text(&verify.stderr));
+    // `vouch tree` lists the `.att` place and its layers.
+    let tree = text(&expect(&["tree", &legacy.reference()], 0).stdout);
+    assert!(tree.contains(".att"), "{tree}");
+    assert!(tree.contains("of type https://spdx.dev/Document"), "{tree}");
+
+    // A keyless `.att` layer, its Rekor bundle from sigstore-js's log entry.
+    let signed = crate::attestations::keyless_attestations_about(
+        dir,
+        &keyless.repo,
+        &keyless.digest,
+        &[(
+            "keyless-att",
+            SLSA_V1,
+            json!({"builder": {"id": "https://github.com/actions/runner"}}),
+        )],
+        &json!({"repository": "vouch-peer/sigstore-js", "repository_owner": "vouch-peer"}),
+    );
+    push_keyless_att(&registry, &keyless, &signed.bundle("keyless-att"), SLSA_V1);
+    let keyless_verify = |flags: &[&str]| {
+        let mut args = vec![
+            "verify-attestation",
+            "--trusted-root",
+            path(&signed.trusted_root),
+            "--output",
+            "json",
+        ];
+        args.extend_from_slice(flags);
+        let reference = keyless.reference();
+        args.push(&reference);
+        let output = vouch(&args);
+        let report: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|err| panic!("no JSON ({err}): {}", text(&output.stderr)));
+        (output.status.code().unwrap(), report)
+    };
+    let (code, report) = keyless_verify(&[
+        "--certificate-identity",
+        &signed.identity,
+        "--certificate-oidc-issuer",
+        &signed.issuer,
+        "--type",
+        "slsaprovenance1",
+    ]);
+    assert_eq!(code, 0, "{report:#}");
+    let found = &report["images"][0]["attestations"][0];
+    assert_eq!(found["source"], "legacy-attestation-tag", "{report:#}");
+    assert_eq!(found["tlog_verified"], true, "{report:#}");
+    let (code, report) = keyless_verify(&["--owner", "vouch-peer", "--type", "slsaprovenance1"]);
+    assert_eq!(code, 0, "{report:#}");
+    let (code, report) = keyless_verify(&[
+        "--certificate-identity",
+        &signed.wrong_identity,
+        "--certificate-oidc-issuer",
+        &signed.issuer,
+    ]);
+    assert_eq!(code, 12, "{report:#}");
 }

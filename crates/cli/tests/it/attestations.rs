@@ -533,16 +533,16 @@ fn require_peer() {
 }
 
 /// What make-image-bundle.mjs wrote.
-struct Keyless {
-    dir: PathBuf,
-    trusted_root: PathBuf,
-    identity: String,
-    issuer: String,
-    wrong_identity: String,
+pub(crate) struct Keyless {
+    pub(crate) dir: PathBuf,
+    pub(crate) trusted_root: PathBuf,
+    pub(crate) identity: String,
+    pub(crate) issuer: String,
+    pub(crate) wrong_identity: String,
 }
 
 impl Keyless {
-    fn bundle(&self, name: &str) -> PathBuf {
+    pub(crate) fn bundle(&self, name: &str) -> PathBuf {
         self.dir.join(format!("{name}.sigstore.json"))
     }
 
@@ -568,9 +568,20 @@ fn keyless_attestations(
     specs: &[(&str, &str, Value)],
     claims: &Value,
 ) -> Keyless {
-    require_peer();
     let name = file.file_name().unwrap().to_str().unwrap();
     let digest = format!("sha256:{}", sha256_hex(&fs::read(file).unwrap()));
+    keyless_attestations_about(work, name, &digest, specs, claims)
+}
+
+/// Keyless attestations by sigstore-js about the subject `name` with `digest` (`sha256:<hex>`).
+pub(crate) fn keyless_attestations_about(
+    work: &Path,
+    name: &str,
+    digest: &str,
+    specs: &[(&str, &str, Value)],
+    claims: &Value,
+) -> Keyless {
+    require_peer();
     let bundles: Vec<Value> = specs
         .iter()
         .map(|(bundle, predicate_type, predicate)| {

@@ -644,6 +644,30 @@ impl Registry {
         response.body
     }
 
+    /// A blob upload (`POST /v2/<repo>/blobs/uploads/`, then one `PUT` of the bytes to the
+    /// upload's location with `?digest=`); returns the blob's digest ("sha256:…").
+    pub(crate) fn put_blob(&self, repo: &str, body: &[u8]) -> String {
+        use sha2::Digest as _;
+        let digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(body)));
+        let start = format!("/v2/{repo}/blobs/uploads/");
+        let response = self.request("POST", repo, &start, &[], b"");
+        assert_eq!(response.status, 202, "POST {start}: {}", response.text());
+        let location = response.header("Location").unwrap();
+        // Absolute (`http://host/v2/…`) or a path: the path and query are what is asked for.
+        let location = location.find("/v2/").map_or(location, |at| &location[at..]);
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let put = format!("{location}{separator}digest={digest}");
+        let response = self.request(
+            "PUT",
+            repo,
+            &put,
+            &[("Content-Type", "application/octet-stream")],
+            body,
+        );
+        assert_eq!(response.status, 201, "PUT {put}: {}", response.text());
+        digest
+    }
+
     /// `PUT /v2/<repo>/manifests/<reference>` with these exact bytes; returns the digest the
     /// registry gives it ("sha256:…"). Its blobs must already be in `repo`.
     pub(crate) fn put_manifest(

@@ -1,10 +1,12 @@
 //! cosign's legacy layout: one simple-signing layer per signature in the manifest tagged
-//! `sha256-<hex>.sig` (cosign's `SIGNATURE_SPEC.md`), as cosign and skopeo write it.
+//! `sha256-<hex>.sig` (cosign's `SIGNATURE_SPEC.md`), as cosign and skopeo write it; and one
+//! DSSE envelope layer per attestation in the manifest tagged `sha256-<hex>.att`, as cosign ≤ 2
+//! writes it.
 
 use serde_json::{Map, Value, json};
 
 use super::{Content, check_body, parse_object};
-use crate::manifest::{DOCKER_MANIFEST, OCI_MANIFEST, SIMPLE_SIGNING};
+use crate::manifest::{DOCKER_MANIFEST, DSSE_ENVELOPE, OCI_MANIFEST, SIMPLE_SIGNING};
 use crate::{Error, MAX_SIGNATURE_LAYERS, OciDigest, Result};
 
 /// The layer annotation holding the base64 signature.
@@ -165,6 +167,39 @@ impl SignatureManifest {
         payload: &Content,
         signature_base64: &str,
     ) -> Result<(Vec<Content>, Content)> {
+        self.append_layer(
+            config_bytes,
+            payload,
+            &json!({ SIGNATURE_ANNOTATION: signature_base64 }),
+        )
+    }
+
+    /// The `.att` manifest with one more layer: `envelope` (from [`envelope_blob`]), annotated
+    /// as cosign annotates an attestation (the signature annotation empty: the signature is in
+    /// the envelope; `predicateType`). As [`Self::append`] otherwise.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::append`].
+    pub fn append_attestation(
+        &self,
+        config_bytes: Option<&[u8]>,
+        envelope: &Content,
+        predicate_type: &str,
+    ) -> Result<(Vec<Content>, Content)> {
+        self.append_layer(
+            config_bytes,
+            envelope,
+            &json!({ SIGNATURE_ANNOTATION: "", "predicateType": predicate_type }),
+        )
+    }
+
+    fn append_layer(
+        &self,
+        config_bytes: Option<&[u8]>,
+        payload: &Content,
+        annotations: &Value,
+    ) -> Result<(Vec<Content>, Content)> {
         let (mut config, config_media_type) = match (&self.config, config_bytes) {
             (None, _) => (
                 json!({"architecture": "", "os": "", "config": {}})
@@ -193,10 +228,10 @@ impl SignatureManifest {
             }
         };
         let layer = json!({
-            "mediaType": SIMPLE_SIGNING,
+            "mediaType": payload.media_type(),
             "digest": payload.digest().to_string(),
             "size": payload.size(),
-            "annotations": { SIGNATURE_ANNOTATION: signature_base64 },
+            "annotations": annotations,
         });
         let mut layers = self.layers().to_vec();
         layers.push(layer);
@@ -231,6 +266,11 @@ impl Default for SignatureManifest {
 /// The payload blob for [`SignatureManifest::append`].
 pub fn payload_blob(payload: Vec<u8>) -> Content {
     Content::new(SIMPLE_SIGNING, payload)
+}
+
+/// The envelope blob for [`SignatureManifest::append_attestation`]: a DSSE envelope's JSON.
+pub fn envelope_blob(envelope: Vec<u8>) -> Content {
+    Content::new(DSSE_ENVELOPE, envelope)
 }
 
 #[cfg(test)]

@@ -1,25 +1,34 @@
-//! Step 5: cosign's legacy tag `sha256-<hex>.sig` and its simple-signing payload blobs.
+//! Steps 5 and 6: cosign's legacy tags, `sha256-<hex>.sig` and its simple-signing payload
+//! blobs, and (for attestation lookups) `sha256-<hex>.att` and its DSSE envelope blobs.
 
 // A part of the lookup's state machine: it uses the parent's types, constants and helpers.
 use super::*;
 
 impl SignatureLookup {
-    /// Step 5: the legacy `.sig` manifest.
+    /// Step 5 or 6: the legacy `.sig` or `.att` manifest.
     pub(super) fn on_legacy_manifest(
         &mut self,
         fetch: &Fetch,
         response: Response<'_>,
+        legacy: Legacy,
     ) -> Result<()> {
         let subject = self.target_digest()?;
-        let tag = format!("{}.sig", subject.tag_form());
-        let what = format!("signature manifest {tag} in {}", self.signature_repository);
+        let tag = format!("{}.{}", subject.tag_form(), legacy.suffix());
+        let what = format!(
+            "{} manifest {tag} in {}",
+            match legacy {
+                Legacy::Signatures => "signature",
+                Legacy::Attestations => "attestation",
+            },
+            self.signature_repository
+        );
         let Some(Found {
             body,
             content_type,
             docker_content_digest: header,
         }) = found(response, &what, fetch)?
         else {
-            self.legacy = Stage::Absent;
+            *self.stage_mut(legacy) = Stage::Absent;
             return Ok(());
         };
         check_header(&what, header, body)?;
@@ -39,23 +48,28 @@ impl SignatureLookup {
                 limit: format!("{MAX_SIGNATURE_LAYERS} layers"),
             });
         }
-        self.legacy = Stage::Listed;
+        *self.stage_mut(legacy) = Stage::Listed;
         let manifest_digest = OciDigest::sha256_of(body);
-        let rank = source_rank(Source::LegacyTag);
+        let source = legacy.source();
+        let rank = source_rank(source);
         for (position, layer) in manifest.layers.into_iter().enumerate() {
             let order = (rank, 0, position);
             let label = format!("{tag} layer {position} ({})", layer.digest);
-            if layer.media_type != SIMPLE_SIGNING {
+            if layer.media_type != legacy.media_type() {
                 self.skip(
                     order,
                     format!(
-                        "{label}: media type {}, not {SIMPLE_SIGNING}",
-                        truncate(&layer.media_type, 100)
+                        "{label}: media type {}, not {}",
+                        truncate(&layer.media_type, 100),
+                        legacy.media_type()
                     ),
                 );
                 continue;
             }
-            if !layer.annotations.contains_key(ANNOTATION_SIGNATURE) {
+            // An attestation's signature is inside its envelope (cosign writes the annotation
+            // empty).
+            if legacy == Legacy::Signatures && !layer.annotations.contains_key(ANNOTATION_SIGNATURE)
+            {
                 self.skip(
                     order,
                     format!("{label}: no {ANNOTATION_SIGNATURE} annotation"),
@@ -65,9 +79,9 @@ impl SignatureLookup {
             if layer.size > MAX_PAYLOAD_BYTES {
                 self.unchecked(
                     order,
-                    Source::LegacyTag,
+                    source,
                     manifest_digest.clone(),
-                    SignatureKind::SimpleSigning,
+                    legacy.kind(),
                     format!(
                         "{label}: payload declared {} bytes, over the limit of {MAX_PAYLOAD_BYTES} bytes for one signature; not fetched",
                         layer.size
@@ -77,13 +91,13 @@ impl SignatureLookup {
             }
             // Every layer keeps its own copy of the payload, so a payload shared by several
             // layers counts once for each.
-            if !Self::take_budget(&mut self.legacy_bytes, layer.size) {
+            if !Self::take_budget(self.bytes_mut(legacy), layer.size) {
                 self.unchecked(
                     order,
-                    Source::LegacyTag,
+                    source,
                     manifest_digest.clone(),
-                    SignatureKind::SimpleSigning,
-                    over_budget(&label, layer.size, Source::LegacyTag),
+                    legacy.kind(),
+                    over_budget(&label, layer.size, source),
                 );
                 continue;
             }
@@ -100,6 +114,7 @@ impl SignatureLookup {
                     size: layer.size,
                 },
                 Step::LegacyBlob {
+                    legacy,
                     manifest_digest: manifest_digest.clone(),
                     layer,
                     order,
@@ -109,11 +124,12 @@ impl SignatureLookup {
         Ok(())
     }
 
-    /// Step 5: one simple-signing payload.
+    /// Step 5 or 6: one simple-signing payload or DSSE envelope.
     pub(super) fn on_legacy_blob(
         &mut self,
         fetch: &Fetch,
         response: Response<'_>,
+        legacy: Legacy,
         manifest_digest: OciDigest,
         layer: &Descriptor,
         order: Order,
@@ -131,7 +147,8 @@ impl SignatureLookup {
             self.skip(
                 order,
                 format!(
-                    "legacy-tag layer {} of {manifest_digest}: the payload blob is missing (404)",
+                    "{} layer {} of {manifest_digest}: the payload blob is missing (404)",
+                    legacy.source().as_str(),
                     layer.digest
                 ),
             );
@@ -141,20 +158,30 @@ impl SignatureLookup {
         check_header(&what, docker_content_digest, body)?;
         check_size(&what, layer.size, body)?;
         let annotation = |key: &str| layer.annotations.get(key).cloned();
-        let content = SimpleSigningLayer {
-            payload: body.to_vec(),
-            signature: annotation(ANNOTATION_SIGNATURE).unwrap_or_default(),
-            certificate: annotation(ANNOTATION_CERTIFICATE),
-            chain: annotation(ANNOTATION_CHAIN),
-            rekor_bundle: annotation(ANNOTATION_REKOR_BUNDLE),
-            rfc3161_timestamp: annotation(ANNOTATION_RFC3161_TIMESTAMP),
+        let content = match legacy {
+            Legacy::Signatures => CandidateContent::SimpleSigning(SimpleSigningLayer {
+                payload: body.to_vec(),
+                signature: annotation(ANNOTATION_SIGNATURE).unwrap_or_default(),
+                certificate: annotation(ANNOTATION_CERTIFICATE),
+                chain: annotation(ANNOTATION_CHAIN),
+                rekor_bundle: annotation(ANNOTATION_REKOR_BUNDLE),
+                rfc3161_timestamp: annotation(ANNOTATION_RFC3161_TIMESTAMP),
+            }),
+            Legacy::Attestations => CandidateContent::LegacyAttestation(AttestationLayer {
+                envelope: body.to_vec(),
+                predicate_type: annotation(ANNOTATION_PREDICATE_TYPE),
+                certificate: annotation(ANNOTATION_CERTIFICATE),
+                chain: annotation(ANNOTATION_CHAIN),
+                rekor_bundle: annotation(ANNOTATION_REKOR_BUNDLE),
+                rfc3161_timestamp: annotation(ANNOTATION_RFC3161_TIMESTAMP),
+            }),
         };
         self.candidates.push((
             order,
             SignatureCandidate {
-                source: Source::LegacyTag,
+                source: legacy.source(),
                 manifest_digest,
-                content: CandidateContent::SimpleSigning(content),
+                content,
             },
         ));
         Ok(())

@@ -94,9 +94,9 @@ use crate::manifest::{
     self, BundleMediaType, Descriptor, Document, OCI_INDEX, SIMPLE_SIGNING, truncate,
 };
 use crate::{
-    CandidateContent, Error, Fetch, ImageRef, Lookup, MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES,
-    MAX_SIGNATURE_BYTES, MAX_SIGNATURE_LAYERS, OciDigest, Repository, Response, Result,
-    SignatureCandidate, SignatureKind, SimpleSigningLayer, Source, SourceStatus,
+    AttestationLayer, CandidateContent, Error, Fetch, ImageRef, Lookup, MAX_MANIFEST_BYTES,
+    MAX_PAYLOAD_BYTES, MAX_SIGNATURE_BYTES, MAX_SIGNATURE_LAYERS, OciDigest, Repository, Response,
+    Result, SignatureCandidate, SignatureKind, SimpleSigningLayer, Source, SourceStatus,
 };
 use content::{
     Found, check_digest, check_header, check_size, describe_fetch, found, parse_document,
@@ -112,13 +112,16 @@ const ANNOTATION_CERTIFICATE: &str = "dev.sigstore.cosign/certificate";
 const ANNOTATION_CHAIN: &str = "dev.sigstore.cosign/chain";
 const ANNOTATION_REKOR_BUNDLE: &str = "dev.sigstore.cosign/bundle";
 const ANNOTATION_RFC3161_TIMESTAMP: &str = "dev.sigstore.cosign/rfc3161timestamp";
+/// On an `.att` layer: the statement's predicate type, as cosign wrote it.
+const ANNOTATION_PREDICATE_TYPE: &str = "predicateType";
 /// The annotations of a legacy layer that are read.
-const COSIGN_ANNOTATIONS: [&str; 5] = [
+const COSIGN_ANNOTATIONS: [&str; 6] = [
     ANNOTATION_SIGNATURE,
     ANNOTATION_CERTIFICATE,
     ANNOTATION_CHAIN,
     ANNOTATION_REKOR_BUNDLE,
     ANNOTATION_RFC3161_TIMESTAMP,
+    ANNOTATION_PREDICATE_TYPE,
 ];
 
 /// The most memory a manifest, index or referrers listing may take as a tree (the estimate of
@@ -140,6 +143,9 @@ pub struct LookupOptions {
     /// with the API never answers 404 there (distribution spec 1.1), so a driver that saw one
     /// may remember it per registry, as [`crate::RegistryClient`] does within one client.
     pub referrers_api_absent: bool,
+    /// Also read cosign ≤ 2's attestation tag `sha256-<hex>.att` (step 6): attestations are
+    /// not image signatures, so only a lookup for attestations asks.
+    pub attestations: bool,
 }
 
 impl LookupOptions {
@@ -159,6 +165,13 @@ impl LookupOptions {
     #[must_use]
     pub fn with_platform(mut self, platform: Platform) -> Self {
         self.platform = Some(platform);
+        self
+    }
+
+    /// Also reads the `.att` tag (see [`Self::attestations`]).
+    #[must_use]
+    pub fn with_attestations(mut self) -> Self {
+        self.attestations = true;
         self
     }
 
@@ -217,6 +230,7 @@ pub struct SignatureLookup {
     platform: Option<Platform>,
     signature_repository: Repository,
     referrers_api_absent: bool,
+    attestations: bool,
     /// Fetches not yet handed out.
     queue: Vec<Pending>,
     /// Fetches handed out and not yet answered.
@@ -226,6 +240,7 @@ pub struct SignatureLookup {
     referrers: Stage,
     tag_schema: Stage,
     legacy: Stage,
+    attestation_tag: Stage,
     candidates: Vec<(Order, SignatureCandidate)>,
     skipped: Vec<(Order, String)>,
     failed: bool,
@@ -233,6 +248,8 @@ pub struct SignatureLookup {
     referrer_bytes: u64,
     /// Bytes of legacy payloads asked for so far ([`MAX_SIGNATURE_BYTES`]).
     legacy_bytes: u64,
+    /// Bytes of `.att` envelopes asked for so far ([`MAX_SIGNATURE_BYTES`]).
+    attestation_bytes: u64,
     /// Referrer manifests asked for and not yet answered: bundle layers wait until all are in,
     /// so that the byte budget goes to them in listing order, whatever order answers come in.
     referrer_manifests_pending: usize,
@@ -306,8 +323,9 @@ enum Step {
         manifest_digest: OciDigest,
         order: Order,
     },
-    LegacyManifest,
+    LegacyManifest(Legacy),
     LegacyBlob {
+        legacy: Legacy,
         manifest_digest: OciDigest,
         layer: Descriptor,
         order: Order,
@@ -323,8 +341,16 @@ impl Step {
             Self::TagSchema => 2,
             Self::ReferrerManifest { .. } => 3,
             Self::BundleBlob { .. } => 4,
-            Self::LegacyManifest => 5,
-            Self::LegacyBlob { .. } => 6,
+            Self::LegacyManifest(Legacy::Signatures) => 5,
+            Self::LegacyBlob {
+                legacy: Legacy::Signatures,
+                ..
+            } => 6,
+            Self::LegacyManifest(Legacy::Attestations) => 7,
+            Self::LegacyBlob {
+                legacy: Legacy::Attestations,
+                ..
+            } => 8,
         }
     }
 }
@@ -334,6 +360,44 @@ fn source_rank(source: Source) -> u8 {
         Source::Referrers => 0,
         Source::ReferrersTagSchema => 1,
         Source::LegacyTag => 2,
+        Source::LegacyAttestationTag => 3,
+    }
+}
+
+/// cosign's two legacy tags: `.sig` (simple-signing layers) and `.att` (DSSE envelopes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Legacy {
+    Signatures,
+    Attestations,
+}
+
+impl Legacy {
+    fn suffix(self) -> &'static str {
+        match self {
+            Self::Signatures => "sig",
+            Self::Attestations => "att",
+        }
+    }
+
+    fn source(self) -> Source {
+        match self {
+            Self::Signatures => Source::LegacyTag,
+            Self::Attestations => Source::LegacyAttestationTag,
+        }
+    }
+
+    fn media_type(self) -> &'static str {
+        match self {
+            Self::Signatures => SIMPLE_SIGNING,
+            Self::Attestations => manifest::DSSE_ENVELOPE,
+        }
+    }
+
+    fn kind(self) -> SignatureKind {
+        match self {
+            Self::Signatures => SignatureKind::SimpleSigning,
+            Self::Attestations => SignatureKind::LegacyAttestation,
+        }
     }
 }
 
@@ -347,6 +411,7 @@ impl SignatureLookup {
             platform: options.platform,
             signature_repository,
             referrers_api_absent: options.referrers_api_absent,
+            attestations: options.attestations,
             queue: Vec::new(),
             outstanding: Vec::new(),
             next_seq: 0,
@@ -354,11 +419,13 @@ impl SignatureLookup {
             referrers: Stage::NotAsked,
             tag_schema: Stage::NotAsked,
             legacy: Stage::NotAsked,
+            attestation_tag: Stage::NotAsked,
             candidates: Vec::new(),
             skipped: Vec::new(),
             failed: false,
             referrer_bytes: 0,
             legacy_bytes: 0,
+            attestation_bytes: 0,
             referrer_manifests_pending: 0,
             held_bundles: Vec::new(),
             image,
@@ -495,7 +562,7 @@ impl SignatureLookup {
             Stage::Unsupported => SourceStatus::Unsupported,
             Stage::NotAsked | Stage::Asked => SourceStatus::Skipped,
         };
-        let sources = vec![
+        let mut sources = vec![
             (Source::Referrers, status(self.referrers, Source::Referrers)),
             (
                 Source::ReferrersTagSchema,
@@ -503,6 +570,12 @@ impl SignatureLookup {
             ),
             (Source::LegacyTag, status(self.legacy, Source::LegacyTag)),
         ];
+        if self.attestations {
+            sources.push((
+                Source::LegacyAttestationTag,
+                status(self.attestation_tag, Source::LegacyAttestationTag),
+            ));
+        }
         Ok(Lookup {
             image: self.image,
             digest: target.digest,
@@ -590,12 +663,13 @@ impl SignatureLookup {
                 manifest_digest,
                 order,
             } => self.on_bundle_blob(fetch, response, source, manifest_digest, order),
-            Step::LegacyManifest => self.on_legacy_manifest(fetch, response),
+            Step::LegacyManifest(legacy) => self.on_legacy_manifest(fetch, response, legacy),
             Step::LegacyBlob {
+                legacy,
                 manifest_digest,
                 layer,
                 order,
-            } => self.on_legacy_blob(fetch, response, manifest_digest, &layer, order),
+            } => self.on_legacy_blob(fetch, response, legacy, manifest_digest, &layer, order),
         }
     }
 
@@ -707,14 +781,34 @@ impl SignatureLookup {
                 Step::Referrers,
             );
         }
-        self.legacy = Stage::Asked;
-        self.enqueue(
-            Fetch::Manifest {
-                repository: self.signature_repository.clone(),
-                reference: format!("{}.sig", subject.tag_form()),
-            },
-            Step::LegacyManifest,
-        );
+        let mut legacy = vec![Legacy::Signatures];
+        if self.attestations {
+            legacy.push(Legacy::Attestations);
+        }
+        for legacy in legacy {
+            *self.stage_mut(legacy) = Stage::Asked;
+            self.enqueue(
+                Fetch::Manifest {
+                    repository: self.signature_repository.clone(),
+                    reference: format!("{}.{}", subject.tag_form(), legacy.suffix()),
+                },
+                Step::LegacyManifest(legacy),
+            );
+        }
+    }
+
+    fn stage_mut(&mut self, legacy: Legacy) -> &mut Stage {
+        match legacy {
+            Legacy::Signatures => &mut self.legacy,
+            Legacy::Attestations => &mut self.attestation_tag,
+        }
+    }
+
+    fn bytes_mut(&mut self, legacy: Legacy) -> &mut u64 {
+        match legacy {
+            Legacy::Signatures => &mut self.legacy_bytes,
+            Legacy::Attestations => &mut self.attestation_bytes,
+        }
     }
 
     fn target_digest(&self) -> Result<OciDigest> {
@@ -732,5 +826,6 @@ fn source_name(source: Source) -> &'static str {
         Source::Referrers => "the referrers API",
         Source::ReferrersTagSchema => "the referrers tag schema",
         Source::LegacyTag => "the legacy tag",
+        Source::LegacyAttestationTag => "the legacy attestation tag",
     }
 }

@@ -104,7 +104,49 @@ impl RegistryClient {
         payload: &Content,
         signature_base64: &str,
     ) -> Result<AttachOutcome, LookupFailure> {
-        let tag = format!("{}.sig", subject.digest().tag_form());
+        self.attach_legacy_layer(
+            repository,
+            subject,
+            "sig",
+            payload,
+            signature_base64,
+            |m, c| m.append(c, payload, signature_base64),
+        )
+        .await
+    }
+
+    /// Adds an attestation layer (`envelope`, from [`crate::attach::legacy::envelope_blob`]) to
+    /// the `sha256-<hex>.att` manifest of `subject` in `repository`, as cosign ≤ 2 attests,
+    /// keeping the layers already there; an identical layer is not added twice.
+    ///
+    /// # Errors
+    ///
+    /// As [`RegistryClient::attach_legacy_signature`].
+    pub async fn attach_legacy_attestation(
+        &self,
+        repository: &Repository,
+        subject: &ImageSubject,
+        envelope: &Content,
+        predicate_type: &str,
+    ) -> Result<AttachOutcome, LookupFailure> {
+        self.attach_legacy_layer(repository, subject, "att", envelope, "", |m, c| {
+            m.append_attestation(c, envelope, predicate_type)
+        })
+        .await
+    }
+
+    /// The `.sig` or `.att` tag (`suffix`) of `subject`, with one more layer made by `append`
+    /// unless a layer holds `payload` with `signature_base64` already.
+    async fn attach_legacy_layer(
+        &self,
+        repository: &Repository,
+        subject: &ImageSubject,
+        suffix: &str,
+        payload: &Content,
+        signature_base64: &str,
+        append: impl FnOnce(&SignatureManifest, Option<&[u8]>) -> crate::Result<(Vec<Content>, Content)>,
+    ) -> Result<AttachOutcome, LookupFailure> {
+        let tag = format!("{}.{suffix}", subject.digest().tag_form());
         let existing = self.fetch_tag(repository, &tag).await?;
         let manifest = match &existing {
             Some(bytes) => SignatureManifest::parse(bytes)?,
@@ -124,7 +166,7 @@ impl RegistryClient {
             Some((digest, size)) => Some(self.fetch_blob(repository, digest, size).await?),
             None => None,
         };
-        let (blobs, body) = manifest.append(config.as_deref(), payload, signature_base64)?;
+        let (blobs, body) = append(&manifest, config.as_deref())?;
         for blob in &blobs {
             self.push_blob(repository, blob).await?;
         }
