@@ -122,7 +122,7 @@ static REGO: LazyLock<vouch_attest::RegoPolicy> = LazyLock::new(|| {
 pub fn attestation(bytes: &[u8]) {
     if let Ok(statement) = vouch_attest::Statement::parse(bytes) {
         let _ = (statement.named_digests(), statement.predicate().is_object());
-        let _ = REGO.evaluate(statement.as_value(), std::time::Duration::from_millis(50));
+        let _ = REGO.evaluate(&statement.as_value(), std::time::Duration::from_millis(50));
     }
     // Bytes read as a bundle, or as the three parts of a cosign `.att` layer (envelope,
     // certificate annotation, Rekor bundle annotation) split at NUL bytes.

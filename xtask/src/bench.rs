@@ -1,6 +1,8 @@
 //! `cargo xtask bench blob`: `vouch verify-blob` / `verify-dir` against `openssl dgst`, files in
 //! page cache, alternating runs; prints ratios against the targets of docs/performance.md.
+//! `cargo xtask bench attest` (`attest`): attestation verification against `sha256sum`.
 //! It is a measurement, not a test: it fails only when a run fails.
+mod attest;
 mod inputs;
 mod measure;
 
@@ -24,6 +26,8 @@ pub(crate) enum Which {
     },
     /// vouch verify over many images in one invocation against one invocation per image.
     Oci(crate::bench_oci::Options),
+    /// vouch verify-blob-attestation of SBOM attestations against sha256sum reading the SBOM.
+    Attest(attest::Options),
 }
 
 /// Targets (docs/performance.md): the default way on one file, on the machines we measure; no
@@ -37,6 +41,7 @@ pub(crate) fn run(root: &Path, which: &Which) -> anyhow::Result<()> {
     let runs = match which {
         Which::Blob { runs } => *runs,
         Which::Oci(options) => return crate::bench_oci::run(root, options),
+        Which::Attest(options) => return attest::run(root, options),
     };
     let openssl = require("openssl", "apt-get install openssl")?;
     let time = PathBuf::from("/usr/bin/time");

@@ -3,6 +3,8 @@
 //! * `cargo xtask fixtures [--check]`: write (or compare) the generated fixtures under
 //!   `testdata/generated/`.
 //! * `cargo xtask bench blob`: vouch against `openssl dgst` on large files and folders.
+//! * `cargo xtask bench attest`: `vouch verify-blob-attestation` of SBOM attestations against
+//!   `sha256sum` reading the SBOM, time and peak RSS.
 //! * `cargo xtask bench oci`: `vouch verify` over many images against one invocation per image,
 //!   on a local registry.
 //! * `cargo xtask tidy`: the workspace invariants of `docs/architecture.md`.

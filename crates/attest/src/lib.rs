@@ -24,7 +24,7 @@ mod write;
 
 pub use predicate::{PredicateType, SHORT_NAMES, UnknownPredicateType};
 pub use rego::{PolicyError, PolicyVerdict, RegoPolicy};
-pub use statement::{STATEMENT_TYPES, Statement, StatementError, Subject};
+pub use statement::{STATEMENT_TYPES, Statement, StatementError, Subject, subject_digests};
 pub use verify::{
     AttestationError, AttestationPolicy, IN_TOTO_PAYLOAD_TYPE, VerifiedAttestation,
     signature_category, verify_attestation,

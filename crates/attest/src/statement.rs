@@ -3,9 +3,14 @@
 //! Read strictly: a key twice in any object is refused, and so is a key that Go's
 //! case-insensitive field matching (cosign, in-toto-golang) reads as one of the statement's own
 //! (`PredicateType` beside `predicateType`), so no two readers can see different statements in
-//! the same bytes. Unknown fields are ignored, as the specification requires. The memory the
-//! tree may take is bounded ([`vouch_sigstore::MAX_STATEMENT_COST`]).
+//! the same bytes. Unknown fields are ignored, as the specification requires. The statement's
+//! parts are kept as their JSON text, not as a tree: a large SBOM predicate costs its size, and
+//! a tree ([`Statement::as_value`], for policies) is built only when asked for, bounded
+//! ([`vouch_sigstore::MAX_STATEMENT_COST`] or the caller's limit).
 
+use std::collections::BTreeMap;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// The `_type`s of an in-toto statement.
@@ -24,7 +29,8 @@ pub struct Statement {
     statement_type: String,
     predicate_type: String,
     subjects: Vec<Subject>,
-    value: Value,
+    /// Every top-level field, as written (duplicates were refused before).
+    fields: BTreeMap<String, Box<RawValue>>,
 }
 
 /// One `subject` of a statement.
@@ -84,16 +90,47 @@ impl Statement {
     /// [`StatementError`] saying what is wrong: not JSON, a duplicate or ambiguous key, too
     /// costly to hold, another `_type`, no `predicateType`, no subject with a digest.
     pub fn parse(bytes: &[u8]) -> Result<Self, StatementError> {
+        Self::parse_with_cost(bytes, vouch_sigstore::MAX_STATEMENT_COST)
+    }
+
+    /// [`Statement::parse`], holding a tree of at most `max_cost` bytes of memory
+    /// ([`vouch_sigstore::json_cost`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Statement::parse`].
+    pub fn parse_with_cost(bytes: &[u8], max_cost: u64) -> Result<Self, StatementError> {
         let err = |text: String| StatementError(text);
-        vouch_sigstore::check_json(bytes, vouch_sigstore::MAX_STATEMENT_COST)
+        vouch_sigstore::check_json(bytes, max_cost)
             .map_err(|e| err(format!("the in-toto statement: {e}")))?;
-        let value: Value = serde_json::from_slice(bytes)
-            .map_err(|e| err(format!("the in-toto statement is not JSON: {e}")))?;
-        let Value::Object(top) = &value else {
-            return Err(err("the in-toto statement is not a JSON object".to_owned()));
+        let fields: BTreeMap<String, Box<RawValue>> =
+            serde_json::from_slice(bytes).map_err(|e| {
+                match serde_json::from_slice::<Value>(bytes) {
+                    Ok(other) => err(format!(
+                        "the in-toto statement is {}, not a JSON object",
+                        kind(&other)
+                    )),
+                    Err(_) => err(format!("the in-toto statement is not JSON: {e}")),
+                }
+            })?;
+        refuse_case_variants(
+            fields.keys(),
+            &["_type", "subject", "predicateType", "predicate"],
+            "",
+        )?;
+        // The small parts as trees; the predicate stays text.
+        let small = |key: &str| -> Result<Option<Value>, StatementError> {
+            fields
+                .get(key)
+                .map(|raw| serde_json::from_str(raw.get()))
+                .transpose()
+                .map_err(|e| err(format!("`{key}`: {e}")))
         };
-        refuse_case_variants(top, &["_type", "subject", "predicateType", "predicate"], "")?;
-        let statement_type = string(top, "_type", "")?
+        let top: Map<String, Value> = ["_type", "predicateType", "subject"]
+            .into_iter()
+            .filter_map(|key| Some(small(key).transpose()?.map(|v| (key.to_owned(), v))))
+            .collect::<Result<_, _>>()?;
+        let statement_type = string(&top, "_type", "")?
             .ok_or_else(|| err("the in-toto statement has no `_type`".to_owned()))?;
         if !STATEMENT_TYPES.contains(&statement_type) {
             return Err(err(format!(
@@ -102,16 +139,13 @@ impl Statement {
                 STATEMENT_TYPES.join("` or `")
             )));
         }
-        let predicate_type = string(top, "predicateType", "")?
+        let predicate_type = string(&top, "predicateType", "")?
             .filter(|t| !t.is_empty())
             .ok_or_else(|| err("the in-toto statement has no `predicateType`".to_owned()))?;
-        match top.get("predicate") {
-            None | Some(Value::Object(_) | Value::Null) => {}
-            Some(other) => {
-                return Err(err(format!(
-                    "`predicate` is {}, not an object",
-                    kind(other)
-                )));
+        if let Some(raw) = fields.get("predicate") {
+            match raw_kind(raw.get()) {
+                "an object" | "null" => {}
+                other => return Err(err(format!("`predicate` is {other}, not an object"))),
             }
         }
         let subjects = match top.get("subject") {
@@ -130,7 +164,7 @@ impl Statement {
             statement_type: statement_type.to_owned(),
             predicate_type: predicate_type.to_owned(),
             subjects,
-            value,
+            fields,
         })
     }
 
@@ -149,15 +183,28 @@ impl Statement {
     pub fn subjects(&self) -> &[Subject] {
         &self.subjects
     }
-    /// `predicate` (`null` if absent).
+    /// `predicate` as written (`null` if absent): its JSON text, which may span lines.
     #[must_use]
-    pub fn predicate(&self) -> &Value {
-        self.value.get("predicate").unwrap_or(&Value::Null)
+    pub fn predicate_json(&self) -> &str {
+        self.fields.get("predicate").map_or("null", |raw| raw.get())
     }
-    /// The whole statement, as the input of a policy.
+    /// `predicate` (`null` if absent), built as a tree now.
     #[must_use]
-    pub fn as_value(&self) -> &Value {
-        &self.value
+    pub fn predicate(&self) -> Value {
+        serde_json::from_str(self.predicate_json()).unwrap_or(Value::Null)
+    }
+    /// The whole statement as a tree, built now: the input of a policy.
+    #[must_use]
+    pub fn as_value(&self) -> Value {
+        Value::Object(
+            self.fields
+                .iter()
+                .map(|(key, raw)| {
+                    let value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+                    (key.clone(), value)
+                })
+                .collect(),
+        )
     }
     /// Every subject digest, `algorithm:hex`, for messages.
     #[must_use]
@@ -170,6 +217,39 @@ impl Statement {
     }
 }
 
+/// The digests each subject of `payload` names (algorithm, lowercase hex), read without
+/// building the rest of the statement (the predicate is skipped, not held): for choosing what
+/// to verify, or which digests of the artifact to compute, before anything is verified.
+/// Unverified, and not checked as [`Statement::parse`] checks; empty if `payload` does not
+/// read.
+#[must_use]
+pub fn subject_digests(payload: &[u8]) -> Vec<Vec<(String, String)>> {
+    #[derive(serde::Deserialize)]
+    struct Subjects {
+        #[serde(default)]
+        subject: Vec<Digests>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Digests {
+        #[serde(default)]
+        digest: BTreeMap<String, String>,
+    }
+    serde_json::from_slice::<Subjects>(payload).map_or_else(
+        |_| Vec::new(),
+        |s| {
+            s.subject
+                .into_iter()
+                .map(|d| {
+                    d.digest
+                        .into_iter()
+                        .map(|(a, h)| (a, h.to_ascii_lowercase()))
+                        .collect()
+                })
+                .collect()
+        },
+    )
+}
+
 fn read_subject(i: usize, subject: &Value) -> Result<Subject, StatementError> {
     let path = format!("subject[{i}].");
     let Value::Object(subject) = subject else {
@@ -178,7 +258,7 @@ fn read_subject(i: usize, subject: &Value) -> Result<Subject, StatementError> {
             kind(subject)
         )));
     };
-    refuse_case_variants(subject, &["name", "digest", "annotations"], &path)?;
+    refuse_case_variants(subject.keys(), &["name", "digest", "annotations"], &path)?;
     let name = string(subject, "name", &path)?.map(str::to_owned);
     let digests = match subject.get("digest") {
         Some(Value::Object(set)) => set
@@ -227,12 +307,12 @@ fn read_subject(i: usize, subject: &Value) -> Result<Subject, StatementError> {
 
 /// Refuses an object holding a key that equals one of `fields` ignoring ASCII case without
 /// being it: Go would read it as that field (or instead of it).
-fn refuse_case_variants(
-    object: &Map<String, Value>,
+fn refuse_case_variants<'a>(
+    keys: impl IntoIterator<Item = &'a String>,
     fields: &[&str],
     path: &str,
 ) -> Result<(), StatementError> {
-    for key in object.keys() {
+    for key in keys {
         if let Some(field) = fields
             .iter()
             .find(|f| f.eq_ignore_ascii_case(key) && **f != key)
@@ -273,6 +353,18 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
+/// What kind of JSON value `text` (one valid value) is, from its first character.
+fn raw_kind(text: &str) -> &'static str {
+    match text.trim_start().as_bytes().first() {
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
 /// At most 200 characters of untrusted text, for messages.
 pub(crate) fn truncate(text: &str) -> String {
     let mut out: String = text.chars().take(200).collect();
@@ -287,6 +379,21 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
 
     use super::*;
+
+    #[test]
+    fn subject_digests_skip_the_predicate() {
+        let payload = br#"{"_type":"x","subject":[{"name":"a","digest":{"sha512":"0A"}},{"digest":{"sha256":"11","gitCommit":"22"}}],"predicate":{"deep":[[[[1]]]]}}"#;
+        let pair = |a: &str, h: &str| (a.to_owned(), h.to_owned());
+        assert_eq!(
+            subject_digests(payload),
+            [
+                vec![pair("sha512", "0a")],
+                vec![pair("gitCommit", "22"), pair("sha256", "11")]
+            ]
+        );
+        assert!(subject_digests(b"not json").is_empty());
+        assert!(subject_digests(br#"{"subject":"x"}"#).is_empty());
+    }
 
     const V1: &str = r#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a","digest":{"sha256":"AB12"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{"k":1}}"#;
 

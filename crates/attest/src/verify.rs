@@ -14,6 +14,7 @@ pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 pub struct AttestationPolicy {
     signer: Policy,
     predicate_type: Option<PredicateType>,
+    max_statement_cost: u64,
 }
 
 impl AttestationPolicy {
@@ -23,6 +24,7 @@ impl AttestationPolicy {
         Self {
             signer,
             predicate_type: None,
+            max_statement_cost: vouch_sigstore::MAX_STATEMENT_COST,
         }
     }
 
@@ -30,6 +32,15 @@ impl AttestationPolicy {
     #[must_use]
     pub fn with_predicate_type(mut self, predicate_type: PredicateType) -> Self {
         self.predicate_type = Some(predicate_type);
+        self
+    }
+
+    /// Read statements costing up to `cost` bytes of memory as a tree (default
+    /// [`vouch_sigstore::MAX_STATEMENT_COST`]); give the bundle the same limit
+    /// ([`vouch_sigstore::Bundle::from_json_with_limits`]).
+    #[must_use]
+    pub fn with_max_statement_cost(mut self, cost: u64) -> Self {
+        self.max_statement_cost = cost;
         self
     }
 
@@ -130,12 +141,15 @@ pub fn signature_category(err: &vouch_sigstore::Error) -> &'static str {
 /// Verifies `bundle` as an attestation about the artifact whose digests are `artifact` (one
 /// or more algorithms of the same bytes), for `policy`.
 ///
-/// Steps: (1) the bundle holds a DSSE envelope whose payload type is in-toto's; (2) the payload
-/// reads as an in-toto statement ([`Statement::parse`]); (3) the signature is verified, over
-/// the artifact's digest when a subject names it, else over a digest the statement does name,
-/// so that "about another artifact" is only said of a signed statement; (4) a subject names the
-/// artifact (any subject; names are not trusted); (5) the predicate type is the one required.
-/// Nothing the statement says counts before (3).
+/// Steps: (1) the bundle holds a DSSE envelope whose payload type is in-toto's; (2) the
+/// subjects' digests are read from the payload; (3) the signature is verified, over the
+/// artifact's digest when a subject names it, else over a digest the statement does name, so
+/// that "about another artifact" is only said of a signed statement; then the payload must read
+/// as an in-toto statement ([`Statement::parse_with_cost`], the policy's bound); (4) a subject
+/// names the artifact (any subject; names are not trusted); (5) the predicate type is the one
+/// required. Nothing the statement says counts before (3). Read `bundle` with
+/// [`vouch_sigstore::Bundle::from_json_with_limits`] and the same bound for statements larger
+/// than a signature's.
 ///
 /// # Errors
 ///
@@ -160,16 +174,23 @@ pub fn verify_attestation(
             truncate(payload_type)
         )));
     }
-    // (2)
-    let statement =
-        Statement::parse(payload).map_err(|err| AttestationError::Malformed(err.to_string()))?;
+    // (2) Its subjects' digests only, to know what to verify: no tree of the rest. The whole
+    // statement is read (strictly, bounded) after (3), once the verifier's own reading of a
+    // large statement is gone; the bundle was read with a bound on what that may cost
+    // (`Bundle::from_json_with_limits`).
+    let named = crate::statement::subject_digests(payload);
     // (3)
-    let matching = artifact
-        .iter()
-        .find(|digest| statement.subjects().iter().any(|s| s.names_digest(digest)));
+    let matching = artifact.iter().find(|digest| {
+        let algorithm = crate::statement::algorithm_name(digest.algorithm());
+        let hex = digest.to_hex();
+        named
+            .iter()
+            .flatten()
+            .any(|(a, h)| a == algorithm && *h == hex)
+    });
     let signed = match matching {
         Some(digest) => digest.clone(),
-        None => first_named_digest(&statement).ok_or_else(|| {
+        None => first_named_digest(&named).ok_or_else(|| {
             AttestationError::Malformed(
                 "the in-toto statement has no subject with a usable sha256 or sha512 digest"
                     .to_owned(),
@@ -177,6 +198,8 @@ pub fn verify_attestation(
         })?,
     };
     let verified = verifier.verify_digest(&signed, bundle, policy.signer())?;
+    let statement = Statement::parse_with_cost(payload, policy.max_statement_cost)
+        .map_err(|err| AttestationError::Malformed(err.to_string()))?;
     // (4)
     if matching.is_none() {
         return Err(AttestationError::OtherSubject {
@@ -219,17 +242,13 @@ fn is_in_toto(payload_type: &str) -> bool {
             .is_some_and(|name| !name.is_empty())
 }
 
-fn first_named_digest(statement: &Statement) -> Option<vouch_blob::Digest> {
-    statement
-        .subjects()
-        .iter()
-        .flat_map(|s| s.digests().iter())
-        .find_map(|(algorithm, hex)| {
-            let algorithm = match algorithm.as_str() {
-                "sha256" => vouch_blob::DigestAlgorithm::Sha256,
-                "sha512" => vouch_blob::DigestAlgorithm::Sha512,
-                _ => return None,
-            };
-            vouch_blob::Digest::new(algorithm, &hex::decode(hex).ok()?)
-        })
+fn first_named_digest(named: &[Vec<(String, String)>]) -> Option<vouch_blob::Digest> {
+    named.iter().flatten().find_map(|(algorithm, hex)| {
+        let algorithm = match algorithm.as_str() {
+            "sha256" => vouch_blob::DigestAlgorithm::Sha256,
+            "sha512" => vouch_blob::DigestAlgorithm::Sha512,
+            _ => return None,
+        };
+        vouch_blob::Digest::new(algorithm, &hex::decode(hex).ok()?)
+    })
 }

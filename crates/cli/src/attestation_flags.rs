@@ -23,6 +23,8 @@ const MAX_PREDICATE_LEN: u64 = 256 << 20;
 /// Everything an attestation is checked against.
 pub(crate) struct Setup {
     pub(crate) policy: AttestationPolicy,
+    /// The most memory a statement may take as a tree, in bytes (bundles are read with it).
+    pub(crate) statement_cost: u64,
     pub(crate) policies: Vec<RegoPolicy>,
     pub(crate) limits: Limits,
 }
@@ -61,7 +63,8 @@ pub(crate) fn setup(
     }
     keyless.extensions = &extensions;
     let signer = signer::policy(key, keyless, insecure_ignore_tlog, command)?;
-    let mut policy = AttestationPolicy::new(signer);
+    let statement_cost = attestation.statement_memory.saturating_mul(1 << 20);
+    let mut policy = AttestationPolicy::new(signer).with_max_statement_cost(statement_cost);
     if let Some(given) = &attestation.predicate_type {
         policy = policy.with_predicate_type(PredicateType::parse(given).map_err(|err| {
             InputError::Usage {
@@ -71,6 +74,7 @@ pub(crate) fn setup(
     }
     Ok(Setup {
         policy,
+        statement_cost,
         policies: read_policies(&attestation.policy)?,
         limits: Limits {
             time: Duration::from_secs(attestation.policy_timeout.max(1)),

@@ -125,9 +125,15 @@ pub(crate) fn apply_policies(
     limits: Limits,
 ) -> Checked {
     let mut reasons = Vec::new();
+    // The statement as a tree only when a policy reads it (it is kept as text otherwise).
+    let input = if policies.is_empty() {
+        serde_json::Value::Null
+    } else {
+        verified.statement().as_value()
+    };
     for policy in policies {
         let verdict = crate::policy_memory::with_limit(limits.memory, || {
-            policy.evaluate(verified.statement().as_value(), limits.time)
+            policy.evaluate(&input, limits.time)
         });
         match verdict {
             Ok(verdict) if verdict.allowed() => {}

@@ -69,9 +69,25 @@ impl Bundle {
     /// [`Error::MalformedBundle`] if the bytes are over [`MAX_BUNDLE_BYTES`], neither format,
     /// or ambiguous.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        if u64::try_from(bytes.len()).map_or(true, |len| len > MAX_BUNDLE_BYTES) {
+        Self::from_json_with_limits(bytes, MAX_BUNDLE_BYTES, json::MAX_STATEMENT_COST)
+    }
+
+    /// [`Bundle::from_json`] with other limits: at most `max_bytes` of JSON, and an in-toto
+    /// statement costing at most `max_statement_cost` bytes of memory as a tree. For callers
+    /// that verify one large attestation at a time (an SBOM runs to tens of MB); the defaults
+    /// suit a signature.
+    ///
+    /// # Errors
+    ///
+    /// As [`Bundle::from_json`].
+    pub fn from_json_with_limits(
+        bytes: &[u8],
+        max_bytes: u64,
+        max_statement_cost: u64,
+    ) -> Result<Self> {
+        if u64::try_from(bytes.len()).map_or(true, |len| len > max_bytes) {
             return Err(malformed(format!(
-                "{} bytes, over the limit of {MAX_BUNDLE_BYTES} bytes (a bundle is a few KiB)",
+                "{} bytes, over the limit of {max_bytes} bytes",
                 bytes.len()
             )));
         }
@@ -79,10 +95,10 @@ impl Bundle {
         let probe: Probe =
             serde_json::from_slice(bytes).map_err(|err| malformed(format!("not JSON: {err}")))?;
         if probe.media_type.is_some() {
-            let wire: WireBundle =
+            let wire: WireBundle<'_> =
                 serde_json::from_slice(bytes).map_err(|err| malformed(err.to_string()))?;
             let (inner, media_type) = wire.into_bundle()?;
-            check_statement(&inner)?;
+            check_statement(&inner, max_statement_cost)?;
             return Ok(Self {
                 inner,
                 format: BundleFormat::Sigstore { media_type },
@@ -192,13 +208,43 @@ struct Probe {
 /// flattened struct buffers every field, unknown ones included, as an untyped tree first.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireBundle {
+struct WireBundle<'a> {
     media_type: String,
     verification_material: WireMaterial,
     #[serde(default)]
     message_signature: Option<sigstore_types::bundle::MessageSignature>,
-    #[serde(default)]
-    dsse_envelope: Option<sigstore_types::DsseEnvelope>,
+    #[serde(default, borrow)]
+    dsse_envelope: Option<WireEnvelope<'a>>,
+}
+
+/// `dsseEnvelope`, its base64 payload borrowed from the input: sigstore-types reads it into a
+/// `String` first, a copy the size of the payload (an SBOM attestation runs to tens of MB).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireEnvelope<'a> {
+    payload_type: String,
+    #[serde(borrow)]
+    payload: std::borrow::Cow<'a, str>,
+    signatures: Vec<sigstore_types::DsseSignature>,
+}
+
+impl WireEnvelope<'_> {
+    /// The envelope, with exactly one signature, as a bundle requires.
+    fn into_envelope(self) -> Result<sigstore_types::DsseEnvelope> {
+        let count = self.signatures.len();
+        let [signature] = <[_; 1]>::try_from(self.signatures).map_err(|_| {
+            malformed(format!(
+                "the DSSE envelope must hold exactly one signature, found {count}"
+            ))
+        })?;
+        let payload = sigstore_types::PayloadBytes::from_base64(&self.payload)
+            .map_err(|err| malformed(format!("the DSSE envelope's payload: {err}")))?;
+        Ok(sigstore_types::DsseEnvelope::new(
+            self.payload_type,
+            payload,
+            signature,
+        ))
+    }
 }
 
 /// `verificationMaterial`: one of `certificate`, `x509CertificateChain`, `publicKey`.
@@ -222,7 +268,7 @@ struct WireChain {
     certificates: Vec<sigstore_types::bundle::X509Certificate>,
 }
 
-impl WireBundle {
+impl WireBundle<'_> {
     /// The bundle, and its media type as written. Exactly one signer kind and one content, as
     /// protojson's `oneof` requires.
     fn into_bundle(self) -> Result<(sigstore_types::Bundle, String)> {
@@ -255,7 +301,7 @@ impl WireBundle {
         };
         let content = match (self.message_signature, self.dsse_envelope) {
             (Some(signature), None) => SignatureContent::MessageSignature(signature),
-            (None, Some(envelope)) => SignatureContent::DsseEnvelope(envelope),
+            (None, Some(envelope)) => SignatureContent::DsseEnvelope(envelope.into_envelope()?),
             (None, None) => {
                 return Err(malformed(
                     "the bundle has neither `messageSignature` nor `dsseEnvelope`".to_owned(),
@@ -283,14 +329,14 @@ impl WireBundle {
 /// An in-toto statement in a DSSE envelope is parsed into a tree by the verifier: it must have
 /// no duplicate key, and cost at most [`crate::MAX_STATEMENT_COST`] as a tree. Other payload
 /// types are refused by the verifier, unparsed.
-fn check_statement(bundle: &sigstore_types::Bundle) -> Result<()> {
+fn check_statement(bundle: &sigstore_types::Bundle, max_cost: u64) -> Result<()> {
     let SignatureContent::DsseEnvelope(envelope) = &bundle.content else {
         return Ok(());
     };
     if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
         return Ok(());
     }
-    json::check_json(envelope.payload.as_bytes(), json::MAX_STATEMENT_COST)
+    json::check_json(envelope.payload.as_bytes(), max_cost)
         .map_err(|err| malformed(format!("the DSSE envelope's in-toto statement: {err}")))
 }
 

@@ -19,7 +19,7 @@ use std::io::Read;
 
 use sha2::{Digest as _, Sha256, Sha512};
 use sigstore_types::bundle::{MessageSignature, SignatureContent};
-use sigstore_types::{DsseEnvelope, Sha256Hash, Sha512Hash, Statement};
+use sigstore_types::{DsseEnvelope, Sha256Hash, Sha512Hash, Subject};
 use vouch_blob::DigestAlgorithm;
 use vouch_keys::{Algorithm, PublicKey};
 
@@ -102,7 +102,7 @@ fn verify_dsse<R: Read + Send>(
             ),
         });
     }
-    let statement: Statement =
+    let statement: Subjects =
         serde_json::from_slice(envelope.payload.as_bytes()).map_err(|err| {
             Error::MalformedBundle {
                 detail: format!("the DSSE payload is not an in-toto statement: {err}"),
@@ -135,6 +135,32 @@ fn verify_dsse<R: Read + Send>(
         });
     }
     Ok(())
+}
+
+/// What binding an envelope to the artifact reads of its in-toto statement: the subjects. The
+/// predicate is skipped unread, so that a large SBOM costs no tree here (sigstore-types'
+/// `Statement` holds it as one). `_type` and `predicateType` must be there, as there.
+#[derive(serde::Deserialize)]
+struct Subjects {
+    #[serde(rename = "_type")]
+    _statement_type: String,
+    subject: Vec<Subject>,
+    #[serde(rename = "predicateType")]
+    _predicate_type: String,
+}
+
+impl Subjects {
+    fn matches_sha256(&self, hash: &Sha256Hash) -> bool {
+        self.subject
+            .iter()
+            .any(|subject| subject.digest.sha256.as_ref() == Some(hash))
+    }
+
+    fn matches_sha512(&self, hash: &Sha512Hash) -> bool {
+        self.subject
+            .iter()
+            .any(|subject| subject.digest.sha512.as_ref() == Some(hash))
+    }
 }
 
 /// SHA-256 and SHA-512 of everything `reader` yields, in one pass.

@@ -63,6 +63,11 @@ pub(crate) struct AttestationArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub(crate) policy_timeout: u64,
 
+    /// MiB of memory an attestation's statement may take once read (a large SBOM takes 10–20
+    /// times its size); a larger one is refused unread.
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub(crate) statement_memory: u64,
+
     /// MiB of memory each policy may take for one statement; past it vouch stops and exits 16.
     #[arg(long, value_name = "MIB", default_value_t = 512)]
     pub(crate) policy_memory: u64,

@@ -112,7 +112,11 @@ fn check_image(
             manifest: candidate.manifest_digest.clone(),
         };
         let parsed = match &candidate.content {
-            CandidateContent::Bundle { json } => Bundle::from_json(json),
+            CandidateContent::Bundle { json } => Bundle::from_json_with_limits(
+                json,
+                vouch_sigstore::MAX_BUNDLE_BYTES,
+                setup.statement_cost,
+            ),
             CandidateContent::LegacyAttestation(layer) => Bundle::from_cosign_attestation(
                 &layer.envelope,
                 layer.certificate.as_deref(),

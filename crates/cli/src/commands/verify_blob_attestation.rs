@@ -4,7 +4,6 @@
 use std::io;
 use std::path::Path;
 
-use vouch_attest::Statement;
 use vouch_blob::{Digest, DigestAlgorithm};
 use vouch_sigstore::Bundle;
 
@@ -32,6 +31,7 @@ pub(crate) fn run(args: &VerifyBlobAttestationArgs) -> anyhow::Result<Outcome> {
     }
     let Setup {
         policy,
+        statement_cost,
         policies,
         limits,
     } = attestation_flags::setup(
@@ -53,7 +53,7 @@ pub(crate) fn run(args: &VerifyBlobAttestationArgs) -> anyhow::Result<Outcome> {
     let bundle_path = flags.bundle.as_deref().ok_or_else(|| InputError::Usage {
         message: "--bundle is required".to_owned(),
     })?;
-    let bundles = read_bundles(bundle_path)?;
+    let bundles = read_bundles(bundle_path, statement_cost)?;
     let algorithms = algorithms_named(&bundles);
     let data = Data::from_arg(&args.file);
     let digests = digest(&data, &algorithms)?;
@@ -95,7 +95,7 @@ pub(crate) fn run(args: &VerifyBlobAttestationArgs) -> anyhow::Result<Outcome> {
 type ReadBundle = (Position, Result<Bundle, vouch_sigstore::Error>);
 
 /// The bundles of a `.sigstore.json` (one bundle) or a JSON Lines file (one per line).
-fn read_bundles(path: &Path) -> Result<Vec<ReadBundle>, InputError> {
+fn read_bundles(path: &Path, statement_cost: u64) -> Result<Vec<ReadBundle>, InputError> {
     let bytes = input::read_small(path, Role::Bundle, MAX_BUNDLES_FILE, "file of bundles")?;
     let lines: Vec<(usize, &[u8])> = bytes
         .split(|b| *b == b'\n')
@@ -108,30 +108,32 @@ fn read_bundles(path: &Path) -> Result<Vec<ReadBundle>, InputError> {
             .iter()
             .all(|(_, line)| line.starts_with(b"{") && line.ends_with(b"}"));
     if !is_lines {
-        let bundle = Bundle::from_json(&bytes).map_err(|source| InputError::Bundle {
-            path: input::display(path),
-            source,
-        })?;
+        let bundle = Bundle::from_json_with_limits(&bytes, MAX_BUNDLES_FILE, statement_cost)
+            .map_err(|source| InputError::Bundle {
+                path: input::display(path),
+                source,
+            })?;
         return Ok(vec![(Position::Whole, Ok(bundle))]);
     }
     Ok(lines
         .into_iter()
-        .map(|(line, text)| (Position::Line(line), Bundle::from_json(text)))
+        .map(|(line, text)| {
+            let bundle = Bundle::from_json_with_limits(text, MAX_BUNDLES_FILE, statement_cost);
+            (Position::Line(line), bundle)
+        })
         .collect())
 }
 
-/// SHA-256 always; SHA-512 too when a statement names its subjects by it only. Read from the
-/// statements before they are verified: it decides only which hashes to compute.
+/// SHA-256 always; SHA-512 too when a subject is named by it only. Read from the statements
+/// before they are verified, without their predicates: it decides only which hashes to compute.
 fn algorithms_named(bundles: &[ReadBundle]) -> Vec<DigestAlgorithm> {
     let sha512 = bundles
         .iter()
         .filter_map(|(_, parsed)| parsed.as_ref().ok()?.dsse_payload())
-        .filter_map(|payload| Statement::parse(payload).ok())
-        .any(|statement| {
-            statement.subjects().iter().any(|s| {
-                s.digests().iter().any(|(a, _)| a == "sha512")
-                    && !s.digests().iter().any(|(a, _)| a == "sha256")
-            })
+        .flat_map(vouch_attest::subject_digests)
+        .any(|digests| {
+            digests.iter().any(|(a, _)| a == "sha512")
+                && !digests.iter().any(|(a, _)| a == "sha256")
         });
     let mut algorithms = vec![DigestAlgorithm::Sha256];
     if sha512 {

@@ -50,7 +50,8 @@ pub(crate) fn lines(text: &mut String, subject: &str, entries: &[Entry]) {
 pub(crate) fn predicates<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> anyhow::Result<()> {
     let mut text = String::new();
     for verified in entries.into_iter().filter_map(|e| e.checked.accepted()) {
-        text.push_str(&serde_json::to_string(verified.statement().predicate())?);
+        // Re-serialised: one document per line, whatever whitespace the statement had.
+        text.push_str(&serde_json::to_string(&verified.statement().predicate())?);
         text.push('\n');
     }
     stdout(&text)

@@ -177,6 +177,22 @@ fn check_statement_v1(statement: &Value, file: &Path, predicate_type: &str, pred
     );
 }
 
+/// `vouch attest-blob --type TYPE --key KEY --predicate PREDICATE --bundle BUNDLE FILE`, which
+/// must succeed.
+fn attest_blob(dir: &Path, key: &Path, kind: &str, predicate: &Path, bundle: &Path, file: &Path) {
+    expect(
+        vouch(dir)
+            .args(["attest-blob", "--type", kind, "--key"])
+            .arg(key)
+            .arg("--predicate")
+            .arg(predicate)
+            .arg("--bundle")
+            .arg(bundle)
+            .arg(file),
+        0,
+    );
+}
+
 /// `vouch verify-blob-attestation` with a key, offline, no log.
 fn verify_with_key(dir: &Path, bundle: &Path, public: &Path, file: &Path) -> Command {
     let mut cmd = vouch(dir);
@@ -405,17 +421,7 @@ fn policies_are_bounded_and_say_why_they_deny() {
     )
     .unwrap();
     let bundle = dir.join("release.sigstore.json");
-    expect(
-        vouch(dir)
-            .args(["attest-blob", "--type", "slsaprovenance1", "--key"])
-            .arg(&private)
-            .arg("--predicate")
-            .arg(&predicate)
-            .arg("--bundle")
-            .arg(&bundle)
-            .arg(&file),
-        0,
-    );
+    attest_blob(dir, &private, "slsaprovenance1", &predicate, &bundle, &file);
     let write_policy = |name: &str, body: &str| {
         let path = dir.join(name);
         fs::write(&path, body).unwrap();
@@ -1051,5 +1057,39 @@ fn github_certificate_extensions_match_as_cosign_and_gh_match_them() {
         text(&detached.stderr).contains("certificate"),
         "{}",
         text(&detached.stderr)
+    );
+}
+
+/// A statement is read as text; the trees still built (the policies' input) are bounded by
+/// `--statement-memory`, checked before anything is built.
+#[test]
+fn large_statements_are_bounded_by_statement_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (private, public) = openssl_p256(dir, "vendor");
+    let file = dir.join("app.tar.zst");
+    fs::write(&file, b"app\n").unwrap();
+    // About 2 MB of small objects: a tree of them costs well over 2 MiB.
+    let packages: Vec<Value> = (0..20_000)
+        .map(|n| json!({"SPDXID": format!("SPDXRef-{n}"), "name": format!("p{n}"), "versionInfo": "1.0"}))
+        .collect();
+    let sbom = json!({"spdxVersion": "SPDX-2.3", "packages": packages});
+    let predicate = dir.join("sbom.json");
+    fs::write(&predicate, sbom.to_string()).unwrap();
+    let bundle = dir.join("sbom.sigstore.json");
+    attest_blob(dir, &private, "spdxjson", &predicate, &bundle, &file);
+    let printed = expect(
+        verify_with_key(dir, &bundle, &public, &file).args(["--type", "spdx", "--print-predicate"]),
+        0,
+    );
+    assert_eq!(printed_predicates(&printed), [sbom]);
+    let refused = expect(
+        verify_with_key(dir, &bundle, &public, &file).args(["--statement-memory", "2"]),
+        2,
+    );
+    assert!(
+        text(&refused.stderr).contains("bytes of memory to read"),
+        "{}",
+        text(&refused.stderr)
     );
 }
