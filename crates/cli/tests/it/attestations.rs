@@ -1093,3 +1093,147 @@ fn large_statements_are_bounded_by_statement_memory() {
         text(&refused.stderr)
     );
 }
+
+/// A real attestation from GitHub Actions (npm provenance of `@playwright/cli` 0.1.1, signed by
+/// the public-good Sigstore; `testdata/interop/npm-playwright-cli/PROVENANCE.md`), verified
+/// offline against the embedded production trust root: its subject is named by SHA-512 only, and
+/// its Fulcio certificate carries GitHub's extensions.
+#[test]
+fn a_real_github_attestation_verifies_offline() {
+    let data = vouch_testdata::root().join("interop/npm-playwright-cli");
+    let tarball = data.join("playwright-cli-0.1.1.tgz");
+    let provenance = data.join("playwright-cli-0.1.1-provenance.sigstore.json");
+    let publish = data.join("playwright-cli-0.1.1-publish.sigstore.json");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let verify = |bundle: &Path, file: &Path, flags: &[&str]| {
+        let mut cmd = vouch(dir);
+        cmd.arg("verify-blob-attestation")
+            .arg("--bundle")
+            .arg(bundle)
+            .args(flags)
+            .arg(file);
+        cmd
+    };
+    let ok = expect(
+        &mut verify(
+            &provenance,
+            &tarball,
+            &[
+                "--repo",
+                "microsoft/playwright-cli",
+                "--type",
+                "slsaprovenance1",
+            ],
+        ),
+        0,
+    );
+    assert!(
+        text(&ok.stdout).contains(
+            "identity https://github.com/microsoft/playwright-cli/.github/workflows/publish.yml@refs/tags/v0.1.1 \
+             from issuer https://token.actions.githubusercontent.com; transparency log entry 953297574 verified"
+        ),
+        "{}",
+        text(&ok.stdout)
+    );
+    // gh's flags and cosign's extension flags, against what Fulcio recorded.
+    for flags in [
+        &[
+            "--owner",
+            "Microsoft",
+            "--source-ref",
+            "refs/tags/v0.1.1",
+            "--deny-self-hosted-runners",
+        ][..],
+        &[
+            "--repo",
+            "microsoft/playwright-cli",
+            "--signer-workflow",
+            "microsoft/playwright-cli/.github/workflows/publish.yml",
+        ],
+        &[
+            "--certificate-identity-regexp",
+            "https://github.com/microsoft/playwright-cli/.*",
+            "--certificate-oidc-issuer",
+            "https://token.actions.githubusercontent.com",
+            "--certificate-github-workflow-repository",
+            "microsoft/playwright-cli",
+            "--certificate-github-workflow-ref",
+            "refs/tags/v0.1.1",
+            "--certificate-github-workflow-trigger",
+            "release",
+        ],
+    ] {
+        expect(&mut verify(&provenance, &tarball, flags), 0);
+    }
+    for (flags, code) in [
+        (&["--owner", "google"][..], 3),
+        (
+            &[
+                "--repo",
+                "microsoft/playwright-cli",
+                "--source-ref",
+                "refs/heads/main",
+            ],
+            3,
+        ),
+        (
+            &[
+                "--repo",
+                "microsoft/playwright-cli",
+                "--certificate-github-workflow-trigger",
+                "push",
+            ],
+            3,
+        ),
+        (
+            &["--repo", "microsoft/playwright-cli", "--type", "spdx"],
+            15,
+        ),
+    ] {
+        expect(&mut verify(&provenance, &tarball, flags), code);
+    }
+    // Another file: the subject's SHA-512 is the tarball's.
+    let other = dir.join("playwright-cli-0.1.1.tgz");
+    let mut bytes = fs::read(&tarball).unwrap();
+    bytes[100] ^= 1;
+    fs::write(&other, bytes).unwrap();
+    expect(
+        &mut verify(&provenance, &other, &["--repo", "microsoft/playwright-cli"]),
+        1,
+    );
+    // Both of npm's attestations as JSON Lines (what `gh attestation download` writes): the
+    // publish attestation is signed by npm's key, not by the workflow, and does not count.
+    let jsonl = dir.join("attestations.jsonl");
+    let line = |path: &Path| {
+        let value: Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+        value.to_string() + "\n"
+    };
+    fs::write(&jsonl, line(&publish) + &line(&provenance)).unwrap();
+    let out = expect(
+        &mut verify(
+            &jsonl,
+            &tarball,
+            &["--owner", "microsoft", "--print-predicate"],
+        ),
+        0,
+    );
+    let printed = printed_predicates(&out);
+    assert_eq!(printed.len(), 1, "{printed:?}");
+    assert_eq!(
+        printed[0]["buildDefinition"]["externalParameters"]["workflow"]["repository"],
+        "https://github.com/microsoft/playwright-cli"
+    );
+    let report = expect(
+        &mut verify(&jsonl, &tarball, &["--owner", "microsoft", "-o", "json"]),
+        0,
+    );
+    let report: Value = serde_json::from_slice(&report.stdout).unwrap();
+    let outcomes: Vec<&Value> = report["attestations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["outcome"])
+        .collect();
+    assert_eq!(outcomes, ["signer-mismatch", "accepted"], "{report:#}");
+}
