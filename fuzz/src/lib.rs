@@ -131,7 +131,15 @@ pub fn attestation(bytes: &[u8]) {
     let certificate = parts.next().and_then(|p| std::str::from_utf8(p).ok());
     let rekor = parts.next().and_then(|p| std::str::from_utf8(p).ok());
     let Ok(bundle) = Bundle::from_json(bytes)
-        .or_else(|_| Bundle::from_cosign_attestation(envelope, certificate, rekor))
+        .or_else(|_| {
+            Bundle::from_cosign_attestation(
+                envelope,
+                certificate,
+                rekor,
+                vouch_sigstore::MAX_BUNDLE_BYTES,
+                vouch_sigstore::MAX_STATEMENT_COST,
+            )
+        })
     else {
         return;
     };

@@ -24,6 +24,14 @@ pub const MAX_PAYLOAD_BYTES: u64 = 1024 * 1024;
 /// that the result does not depend on the order answers arrive in.
 pub const MAX_SIGNATURE_BYTES: u64 = 2 * 1024 * 1024;
 
+/// Most bytes accepted for one attestation (64 MiB), in a lookup for attestations
+/// ([`crate::LookupOptions::with_attestation_sizes`]): an SBOM runs to tens of MB.
+pub const MAX_ATTESTATION_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Most bytes of attestations fetched for one image from each place (256 MiB), in a lookup for
+/// attestations; its memory, not more, is what one image's attestations may take.
+pub const MAX_ATTESTATIONS_BYTES: u64 = 256 * 1024 * 1024;
+
 /// Most layers in one signature manifest (cosign's `maxLayers`).
 pub const MAX_SIGNATURE_LAYERS: usize = 1000;
 
@@ -81,7 +89,9 @@ impl Fetch {
         match self {
             Self::Manifest { .. } | Self::Referrers { .. } => MAX_MANIFEST_BYTES,
             Self::ManifestHead { .. } => 0,
-            Self::Blob { size, .. } => (*size).min(MAX_PAYLOAD_BYTES),
+            // A lookup asks only for blobs within its limit (MAX_PAYLOAD_BYTES, or
+            // MAX_ATTESTATION_BYTES for attestations); this is the ceiling whatever it asks.
+            Self::Blob { size, .. } => (*size).min(MAX_ATTESTATION_BYTES),
         }
     }
 

@@ -33,8 +33,8 @@ pub use candidate::{
 pub use digest::{OciDigest, OciDigestAlgorithm};
 pub use error::{Error, Result};
 pub use fetch::{
-    Fetch, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES, MAX_SIGNATURE_BYTES,
-    MAX_SIGNATURE_LAYERS, Response,
+    Fetch, MANIFEST_ACCEPT, MAX_ATTESTATION_BYTES, MAX_ATTESTATIONS_BYTES, MAX_MANIFEST_BYTES,
+    MAX_PAYLOAD_BYTES, MAX_SIGNATURE_BYTES, MAX_SIGNATURE_LAYERS, Response,
 };
 pub use lookup::{LookupOptions, MAX_REFERRERS, Platform, SignatureLookup};
 pub use reference::{DOCKER_HUB, ImageRef, Repository};

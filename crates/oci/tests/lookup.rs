@@ -1865,3 +1865,45 @@ fn att_tag_is_read_for_attestation_lookups_only() {
         run_concurrently(&registry, IMAGE, LookupOptions::new().with_attestations());
     assert_eq!(concurrent.unwrap().candidates.len(), 1);
 }
+
+/// A bundle over the signature limit (1 MiB), such as an SBOM attestation: not fetched, and
+/// reported unchecked, by a signature lookup; fetched by one with attestation sizes.
+#[test]
+fn large_bundles_are_fetched_only_with_attestation_sizes() {
+    let mut registry = Registry::new();
+    let image = push_image(&mut registry, REPO, Some("v1"), "image");
+    let padding = "x".repeat(3 << 20);
+    let big = format!(
+        r#"{{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","pad":"{padding}"}}"#
+    )
+    .into_bytes();
+    let entry = bundle_referrer(&mut registry, REPO, &image, &big, "sbom-referrer");
+    let tag = image["digest"].as_str().unwrap().replace(':', "-");
+    registry.manifest(
+        REPO,
+        Some(&tag),
+        &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [entry]}),
+        "tag-schema-index",
+    );
+
+    let (lookup, _) = ok(run(&registry, IMAGE, LookupOptions::new()));
+    let [candidate] = lookup.candidates.as_slice() else {
+        panic!("{:?}", lookup.candidates)
+    };
+    let CandidateContent::Unchecked { reason, .. } = &candidate.content else {
+        panic!("{candidate:?}")
+    };
+    assert!(
+        reason.contains("over the limit of 1048576 bytes"),
+        "{reason}"
+    );
+
+    let options = LookupOptions::new()
+        .with_attestations()
+        .with_attestation_sizes();
+    let (lookup, _) = ok(run(&registry, IMAGE, options));
+    let [candidate] = lookup.candidates.as_slice() else {
+        panic!("{:?}", lookup.candidates)
+    };
+    assert_eq!(bundle_json(candidate), big);
+}

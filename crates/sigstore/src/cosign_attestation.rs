@@ -4,14 +4,15 @@
 //! Read as the v0.1 Sigstore bundle holding the same material, as legacy blob bundles are.
 
 use crate::bundle::{RekorBundle, certificate_material, malformed, rekor_entry};
-use crate::{Bundle, BundleFormat, MAX_BUNDLE_BYTES, Result, json};
+use crate::{Bundle, BundleFormat, Result, json};
 
 impl Bundle {
     /// The bundle of one `.att` layer: `envelope` (the layer's blob, a DSSE envelope),
     /// `certificate_pem` (the certificate annotation, for keyless attestations; the chain
     /// annotation is not needed: the certificate must chain to the trust root's authorities) and
     /// `rekor_bundle` (the Rekor bundle annotation, which becomes a log entry with its inclusion
-    /// promise). Read as strictly as any bundle.
+    /// promise). Read as strictly as any bundle, with the limits of
+    /// [`Bundle::from_json_with_limits`].
     ///
     /// # Errors
     ///
@@ -21,11 +22,13 @@ impl Bundle {
         envelope: &[u8],
         certificate_pem: Option<&str>,
         rekor_bundle: Option<&str>,
+        max_bytes: u64,
+        max_statement_cost: u64,
     ) -> Result<Self> {
         let what = "cosign attestation layer";
-        if u64::try_from(envelope.len()).map_or(true, |len| len > MAX_BUNDLE_BYTES) {
+        if u64::try_from(envelope.len()).map_or(true, |len| len > max_bytes) {
             return Err(malformed(format!(
-                "{what}: a {} byte envelope, over the limit of {MAX_BUNDLE_BYTES} bytes",
+                "{what}: a {} byte envelope, over the limit of {max_bytes} bytes",
                 envelope.len()
             )));
         }
@@ -53,7 +56,13 @@ impl Bundle {
             "verificationMaterial": material,
             "dsseEnvelope": envelope,
         });
-        let mut bundle = Self::from_json(bundle.to_string().as_bytes())?;
+        let json = bundle.to_string();
+        // The certificate and log entry add a few KiB to the envelope.
+        let mut bundle = Self::from_json_with_limits(
+            json.as_bytes(),
+            max_bytes.saturating_add(1 << 20),
+            max_statement_cost,
+        )?;
         bundle.format = BundleFormat::CosignAttestation;
         Ok(bundle)
     }
@@ -62,6 +71,7 @@ impl Bundle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{MAX_BUNDLE_BYTES, MAX_STATEMENT_COST};
 
     #[test]
     fn refuses_what_is_not_an_envelope() {
@@ -72,15 +82,58 @@ mod tests {
             b"not json",
             b"",
         ] {
-            assert!(Bundle::from_cosign_attestation(bad, None, None).is_err());
+            assert!(
+                Bundle::from_cosign_attestation(
+                    bad,
+                    None,
+                    None,
+                    MAX_BUNDLE_BYTES,
+                    MAX_STATEMENT_COST
+                )
+                .is_err()
+            );
         }
         let envelope = br#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"keyid":"","sig":"AAAA"}]}"#;
-        let bundle = Bundle::from_cosign_attestation(envelope, None, None).unwrap();
+        let bundle = Bundle::from_cosign_attestation(
+            envelope,
+            None,
+            None,
+            MAX_BUNDLE_BYTES,
+            MAX_STATEMENT_COST,
+        )
+        .unwrap();
         assert_eq!(bundle.format(), &BundleFormat::CosignAttestation);
         assert_eq!(bundle.dsse_payload(), Some(&b"{}"[..]));
-        assert!(Bundle::from_cosign_attestation(envelope, Some("not pem"), None).is_err());
-        assert!(Bundle::from_cosign_attestation(envelope, None, Some("{\"a\":1}")).is_err());
+        assert!(
+            Bundle::from_cosign_attestation(
+                envelope,
+                Some("not pem"),
+                None,
+                MAX_BUNDLE_BYTES,
+                MAX_STATEMENT_COST
+            )
+            .is_err()
+        );
+        assert!(
+            Bundle::from_cosign_attestation(
+                envelope,
+                None,
+                Some("{\"a\":1}"),
+                MAX_BUNDLE_BYTES,
+                MAX_STATEMENT_COST
+            )
+            .is_err()
+        );
         let twice = br#"{"payloadType":"a","payloadType":"b","payload":"e30=","signatures":[]}"#;
-        assert!(Bundle::from_cosign_attestation(twice, None, None).is_err());
+        assert!(
+            Bundle::from_cosign_attestation(
+                twice,
+                None,
+                None,
+                MAX_BUNDLE_BYTES,
+                MAX_STATEMENT_COST
+            )
+            .is_err()
+        );
     }
 }

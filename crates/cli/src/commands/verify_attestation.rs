@@ -44,7 +44,9 @@ pub(crate) fn run(args: &VerifyAttestationArgs) -> anyhow::Result<Outcome> {
     )?;
     let verifier = signer::verifier(args.trusted_root.as_deref())?;
     let images = registry_flags::parse_images(&args.images)?;
-    let options = registry_flags::lookup_options(&args.lookup)?.with_attestations();
+    let options = registry_flags::lookup_options(&args.lookup)?
+        .with_attestations()
+        .with_attestation_sizes();
     let client = registry_flags::registry_client(&args.lookup.registry)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -114,13 +116,15 @@ fn check_image(
         let parsed = match &candidate.content {
             CandidateContent::Bundle { json } => Bundle::from_json_with_limits(
                 json,
-                vouch_sigstore::MAX_BUNDLE_BYTES,
+                vouch_oci::MAX_ATTESTATION_BYTES,
                 setup.statement_cost,
             ),
             CandidateContent::LegacyAttestation(layer) => Bundle::from_cosign_attestation(
                 &layer.envelope,
                 layer.certificate.as_deref(),
                 layer.rekor_bundle.as_deref(),
+                vouch_oci::MAX_ATTESTATION_BYTES,
+                setup.statement_cost,
             ),
             CandidateContent::Unchecked {
                 kind: SignatureKind::Bundle | SignatureKind::LegacyAttestation,

@@ -491,3 +491,56 @@ fn cosign_2_att_layers_are_read_and_written() {
     ]);
     assert_eq!(code, 12, "{report:#}");
 }
+
+/// An SBOM attestation of a few MB, over the 1 MiB a signature may take: `verify-attestation`
+/// fetches it (up to 64 MiB each), as a referrer and as an `.att` layer.
+#[test]
+fn sbom_attestations_over_a_mib_are_verified() {
+    let registry = Registry::start(Auth::None);
+    let work = TempDir::new().unwrap();
+    let dir = work.path();
+    let (private, public) = vouch_key(dir, "vendor");
+    let packages: Vec<Value> = (0..30_000)
+        .map(|n| json!({"SPDXID": format!("SPDXRef-{n}"), "name": format!("package-{n}"), "versionInfo": "1.0.0", "downloadLocation": "NOASSERTION"}))
+        .collect();
+    let sbom = json!({"spdxVersion": "SPDX-2.3", "name": "app", "packages": packages});
+    let predicate = dir.join("sbom.spdx.json");
+    std::fs::write(&predicate, sbom.to_string()).unwrap();
+    assert!(std::fs::metadata(&predicate).unwrap().len() > 2 << 20);
+    for format in ["bundle", "legacy"] {
+        let image = image(&registry, dir, &format!("sbom-{format}"));
+        expect(
+            &[
+                "attest",
+                "--key",
+                path(&private),
+                "--signature-format",
+                format,
+                "--type",
+                "spdxjson",
+                "--predicate",
+                path(&predicate),
+                &image.reference(),
+            ],
+            0,
+        );
+        let printed = expect(
+            &[
+                "verify-attestation",
+                "--key",
+                path(&public),
+                "--insecure-ignore-tlog",
+                "--type",
+                "spdx",
+                "--print-predicate",
+                &image.reference(),
+            ],
+            0,
+        );
+        let printed: Value = serde_json::from_slice(&printed.stdout).unwrap();
+        assert_eq!(printed, sbom, "{format}");
+        // `tree` lists it, within the signature limits: not fetched, said so.
+        let tree = text(&expect(&["tree", &image.reference()], 0).stdout);
+        assert!(tree.contains("not checked"), "{format}: {tree}");
+    }
+}

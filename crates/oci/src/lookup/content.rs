@@ -3,7 +3,7 @@
 
 use super::MAX_MANIFEST_COST;
 use crate::manifest::{self, Document, truncate};
-use crate::{Error, Fetch, MAX_PAYLOAD_BYTES, OciDigest, Response, Result};
+use crate::{Error, Fetch, OciDigest, Response, Result};
 
 /// A 200 answer: the body and the headers the lookup reads.
 pub(super) struct Found<'a> {
@@ -68,7 +68,7 @@ pub(super) fn describe_fetch(fetch: &Fetch) -> String {
 
 fn too_large(what: &str, fetch: &Fetch) -> Error {
     let limit = match fetch {
-        Fetch::Blob { size, .. } if *size < MAX_PAYLOAD_BYTES => {
+        Fetch::Blob { size, .. } if *size <= fetch.max_len() => {
             format!("{size} bytes (the size its descriptor declares)")
         }
         _ => format!("{} bytes", fetch.max_len()),

@@ -76,28 +76,30 @@ impl SignatureLookup {
                 );
                 continue;
             }
-            if layer.size > MAX_PAYLOAD_BYTES {
+            if layer.size > self.max_payload {
                 self.unchecked(
                     order,
                     source,
                     manifest_digest.clone(),
                     legacy.kind(),
                     format!(
-                        "{label}: payload declared {} bytes, over the limit of {MAX_PAYLOAD_BYTES} bytes for one signature; not fetched",
-                        layer.size
+                        "{label}: payload declared {} bytes, over the limit of {} bytes for one signature; not fetched",
+                        layer.size,
+                        self.max_payload
                     ),
                 );
                 continue;
             }
             // Every layer keeps its own copy of the payload, so a payload shared by several
             // layers counts once for each.
-            if !Self::take_budget(self.bytes_mut(legacy), layer.size) {
+            let limit = self.max_place;
+            if !Self::take_budget(self.bytes_mut(legacy), layer.size, limit) {
                 self.unchecked(
                     order,
                     source,
                     manifest_digest.clone(),
                     legacy.kind(),
-                    over_budget(&label, layer.size, source),
+                    over_budget(&label, layer.size, source, limit),
                 );
                 continue;
             }

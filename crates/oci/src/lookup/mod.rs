@@ -146,6 +146,9 @@ pub struct LookupOptions {
     /// Also read cosign ≤ 2's attestation tag `sha256-<hex>.att` (step 6): attestations are
     /// not image signatures, so only a lookup for attestations asks.
     pub attestations: bool,
+    /// Fetch bundles and `.att` layers up to [`crate::MAX_ATTESTATION_BYTES`] each and
+    /// [`crate::MAX_ATTESTATIONS_BYTES`] per place, instead of the limits for signatures.
+    pub attestation_sizes: bool,
 }
 
 impl LookupOptions {
@@ -172,6 +175,13 @@ impl LookupOptions {
     #[must_use]
     pub fn with_attestations(mut self) -> Self {
         self.attestations = true;
+        self
+    }
+
+    /// Takes attestations of their sizes (see [`Self::attestation_sizes`]).
+    #[must_use]
+    pub fn with_attestation_sizes(mut self) -> Self {
+        self.attestation_sizes = true;
         self
     }
 
@@ -231,6 +241,10 @@ pub struct SignatureLookup {
     signature_repository: Repository,
     referrers_api_absent: bool,
     attestations: bool,
+    /// Most bytes of one payload, bundle or envelope fetched.
+    max_payload: u64,
+    /// Most bytes fetched from one place.
+    max_place: u64,
     /// Fetches not yet handed out.
     queue: Vec<Pending>,
     /// Fetches handed out and not yet answered.
@@ -412,6 +426,16 @@ impl SignatureLookup {
             signature_repository,
             referrers_api_absent: options.referrers_api_absent,
             attestations: options.attestations,
+            max_payload: if options.attestation_sizes {
+                crate::MAX_ATTESTATION_BYTES
+            } else {
+                MAX_PAYLOAD_BYTES
+            },
+            max_place: if options.attestation_sizes {
+                crate::MAX_ATTESTATIONS_BYTES
+            } else {
+                MAX_SIGNATURE_BYTES
+            },
             queue: Vec::new(),
             outstanding: Vec::new(),
             next_seq: 0,
@@ -629,10 +653,10 @@ impl SignatureLookup {
         ));
     }
 
-    /// Takes `size` bytes from `used` if they fit in [`MAX_SIGNATURE_BYTES`].
-    fn take_budget(used: &mut u64, size: u64) -> bool {
+    /// Takes `size` bytes from `used` if they fit in `limit` (one place's budget).
+    fn take_budget(used: &mut u64, size: u64, limit: u64) -> bool {
         match used.checked_add(size) {
-            Some(total) if total <= MAX_SIGNATURE_BYTES => {
+            Some(total) if total <= limit => {
                 *used = total;
                 true
             }

@@ -145,13 +145,13 @@ impl SignatureLookup {
                 );
                 continue;
             }
-            if !Self::take_budget(&mut self.referrer_bytes, descriptor.size) {
+            if !Self::take_budget(&mut self.referrer_bytes, descriptor.size, self.max_place) {
                 self.unchecked(
                     order,
                     source,
                     descriptor.digest.clone(),
                     SignatureKind::Bundle,
-                    over_budget(&label, descriptor.size, source),
+                    over_budget(&label, descriptor.size, source, self.max_place),
                 );
                 continue;
             }
@@ -281,7 +281,8 @@ impl SignatureLookup {
     }
 
     /// Step 4, once every referrer manifest is in: their bundle layers, in listing order, as
-    /// far as [`MAX_PAYLOAD_BYTES`] and [`MAX_SIGNATURE_BYTES`] allow.
+    /// far as the payload and place limits ([`MAX_PAYLOAD_BYTES`], [`MAX_SIGNATURE_BYTES`], or
+    /// the attestation limits) allow.
     pub(super) fn release_bundles(&mut self) {
         let mut held = std::mem::take(&mut self.held_bundles);
         held.sort_by_key(|bundle| bundle.order);
@@ -294,25 +295,26 @@ impl SignatureLookup {
                 label,
                 order,
             } = bundle;
-            if size > MAX_PAYLOAD_BYTES {
+            if size > self.max_payload {
                 self.unchecked(
                     order,
                     source,
                     manifest_digest,
                     SignatureKind::Bundle,
                     format!(
-                        "{label}: its bundle is declared {size} bytes, over the limit of {MAX_PAYLOAD_BYTES} bytes for one signature; not fetched"
+                        "{label}: its bundle is declared {size} bytes, over the limit of {} bytes for one signature; not fetched",
+                        self.max_payload
                     ),
                 );
                 continue;
             }
-            if !Self::take_budget(&mut self.referrer_bytes, size) {
+            if !Self::take_budget(&mut self.referrer_bytes, size, self.max_place) {
                 self.unchecked(
                     order,
                     source,
                     manifest_digest,
                     SignatureKind::Bundle,
-                    over_budget(&label, size, source),
+                    over_budget(&label, size, source, self.max_place),
                 );
                 continue;
             }
@@ -392,9 +394,9 @@ fn referrer_label(source: Source, descriptor: &Descriptor) -> String {
 }
 
 /// Why a signature within the size limit was not fetched: the place's budget is spent.
-pub(super) fn over_budget(label: &str, size: u64, source: Source) -> String {
+pub(super) fn over_budget(label: &str, size: u64, source: Source, limit: u64) -> String {
     format!(
-        "{label}: {size} bytes, not fetched: with it, this image's signatures from {} would exceed {MAX_SIGNATURE_BYTES} bytes",
+        "{label}: {size} bytes, not fetched: with it, this image's signatures from {} would exceed {limit} bytes",
         source_name(source)
     )
 }
