@@ -5,8 +5,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use std::num::NonZeroUsize;
-
 use super::{
     BundleArgs, CosignOnly, GithubArgs, KeylessArgs, LookupArgs, OutputArg, PasswordArgs,
     RegistryArgs,
@@ -147,11 +145,6 @@ pub(crate) struct VerifyAttestationArgs {
 
     #[command(flatten)]
     pub(crate) cosign_only: CosignOnly,
-
-    /// Accepted for cosign scripts; vouch verifies images one after the other, so that each
-    /// policy's memory is counted alone.
-    #[arg(long, short = 'j', value_name = "N", default_value = "1", hide = true)]
-    pub(crate) jobs: NonZeroUsize,
 
     /// Images: `registry/repo:tag`, `registry/repo@sha256:…`, or Docker Hub short names.
     #[arg(value_name = "IMAGE", required = true)]

@@ -52,6 +52,12 @@ impl SignatureLookup {
         let manifest_digest = OciDigest::sha256_of(body);
         let source = legacy.source();
         let rank = source_rank(source);
+        // `.sig` layers keep the signature limits in every lookup: an attestation lookup does
+        // not use them, and a registry must not make it fetch 256 MiB of them.
+        let (max_payload, max_place) = match legacy {
+            Legacy::Signatures => (MAX_PAYLOAD_BYTES, MAX_SIGNATURE_BYTES),
+            Legacy::Attestations => (self.max_payload, self.max_place),
+        };
         for (position, layer) in manifest.layers.into_iter().enumerate() {
             let order = (rank, 0, position);
             let label = format!("{tag} layer {position} ({})", layer.digest);
@@ -76,7 +82,7 @@ impl SignatureLookup {
                 );
                 continue;
             }
-            if layer.size > self.max_payload {
+            if layer.size > max_payload {
                 self.unchecked(
                     order,
                     source,
@@ -85,14 +91,14 @@ impl SignatureLookup {
                     format!(
                         "{label}: payload declared {} bytes, over the limit of {} bytes for one signature; not fetched",
                         layer.size,
-                        self.max_payload
+                        max_payload
                     ),
                 );
                 continue;
             }
             // Every layer keeps its own copy of the payload, so a payload shared by several
             // layers counts once for each.
-            let limit = self.max_place;
+            let limit = max_place;
             if !Self::take_budget(self.bytes_mut(legacy), layer.size, limit) {
                 self.unchecked(
                     order,
