@@ -26,7 +26,7 @@ pub use predicate::{PredicateType, SHORT_NAMES, UnknownPredicateType};
 pub use rego::{PolicyError, PolicyVerdict, RegoPolicy};
 pub use statement::{STATEMENT_TYPES, Statement, StatementError, Subject, subject_digests};
 pub use verify::{
-    AttestationError, AttestationPolicy, IN_TOTO_PAYLOAD_TYPE, VerifiedAttestation,
+    AttestationError, AttestationPolicy, IN_TOTO_PAYLOAD_TYPE, Unverified, VerifiedAttestation,
     signature_category, verify_attestation,
 };
 pub use write::{custom_predicate, statement_v1};

@@ -100,19 +100,13 @@ impl Statement {
     ///
     /// As [`Statement::parse`].
     pub fn parse_with_cost(bytes: &[u8], max_cost: u64) -> Result<Self, StatementError> {
+        check(bytes, max_cost)?;
+        Parts::split(bytes)?.into_statement()
+    }
+
+    fn from_parts(parts: Parts<'_>) -> Result<Self, StatementError> {
         let err = |text: String| StatementError(text);
-        vouch_sigstore::check_json(bytes, max_cost)
-            .map_err(|e| err(format!("the in-toto statement: {e}")))?;
-        let fields: BTreeMap<String, Box<RawValue>> =
-            serde_json::from_slice(bytes).map_err(|e| {
-                match serde_json::from_slice::<Value>(bytes) {
-                    Ok(other) => err(format!(
-                        "the in-toto statement is {}, not a JSON object",
-                        kind(&other)
-                    )),
-                    Err(_) => err(format!("the in-toto statement is not JSON: {e}")),
-                }
-            })?;
+        let fields = parts.fields;
         refuse_case_variants(
             fields.keys(),
             &["_type", "subject", "predicateType", "predicate"],
@@ -164,7 +158,10 @@ impl Statement {
             statement_type: statement_type.to_owned(),
             predicate_type: predicate_type.to_owned(),
             subjects,
-            fields,
+            fields: fields
+                .into_iter()
+                .map(|(key, raw)| (key, raw.to_owned()))
+                .collect(),
         })
     }
 
@@ -224,30 +221,65 @@ impl Statement {
 /// read.
 #[must_use]
 pub fn subject_digests(payload: &[u8]) -> Vec<Vec<(String, String)>> {
-    #[derive(serde::Deserialize)]
-    struct Subjects {
-        #[serde(default)]
-        subject: Vec<Digests>,
+    Parts::split(payload).map_or_else(|_| Vec::new(), |parts| parts.subject_digests())
+}
+
+/// Checks `bytes` as [`Statement::parse_with_cost`] does before reading them: JSON with no key
+/// twice in any object, costing at most `max_cost` as a tree.
+pub(crate) fn check(bytes: &[u8], max_cost: u64) -> Result<(), StatementError> {
+    vouch_sigstore::check_json(bytes, max_cost)
+        .map_err(|e| StatementError(format!("the in-toto statement: {e}")))
+}
+
+/// A statement's top-level fields, each as its JSON text borrowed from the payload: one pass
+/// that skips the predicate, for the subjects before the signature is verified and the whole
+/// statement after, without reading the payload again.
+#[derive(Debug)]
+pub(crate) struct Parts<'a> {
+    /// The last of two equal keys: read only what [`check`] (or the bundle's reading) passed.
+    fields: BTreeMap<String, &'a RawValue>,
+}
+
+impl<'a> Parts<'a> {
+    /// Splits `bytes`, a JSON object.
+    pub(crate) fn split(bytes: &'a [u8]) -> Result<Self, StatementError> {
+        let fields = serde_json::from_slice(bytes).map_err(|e| {
+            match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                Ok(_) => StatementError(format!(
+                    "the in-toto statement is {}, not a JSON object",
+                    raw_kind(&String::from_utf8_lossy(&bytes[..bytes.len().min(64)]))
+                )),
+                Err(_) => StatementError(format!("the in-toto statement is not JSON: {e}")),
+            }
+        })?;
+        Ok(Self { fields })
     }
-    #[derive(serde::Deserialize)]
-    struct Digests {
-        #[serde(default)]
-        digest: BTreeMap<String, String>,
+
+    /// As [`subject_digests`]: whatever reads of `subject[].digest`, unchecked.
+    pub(crate) fn subject_digests(&self) -> Vec<Vec<(String, String)>> {
+        #[derive(serde::Deserialize)]
+        struct Digests {
+            #[serde(default)]
+            digest: BTreeMap<String, String>,
+        }
+        self.fields
+            .get("subject")
+            .and_then(|raw| serde_json::from_str::<Vec<Digests>>(raw.get()).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| {
+                d.digest
+                    .into_iter()
+                    .map(|(a, h)| (a, h.to_ascii_lowercase()))
+                    .collect()
+            })
+            .collect()
     }
-    serde_json::from_slice::<Subjects>(payload).map_or_else(
-        |_| Vec::new(),
-        |s| {
-            s.subject
-                .into_iter()
-                .map(|d| {
-                    d.digest
-                        .into_iter()
-                        .map(|(a, h)| (a, h.to_ascii_lowercase()))
-                        .collect()
-                })
-                .collect()
-        },
-    )
+
+    /// The statement, read strictly (see [`Statement::parse`]); the predicate's text is copied.
+    pub(crate) fn into_statement(self) -> Result<Statement, StatementError> {
+        Statement::from_parts(self)
+    }
 }
 
 fn read_subject(i: usize, subject: &Value) -> Result<Subject, StatementError> {

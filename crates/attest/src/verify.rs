@@ -4,7 +4,7 @@
 use vouch_sigstore::{Bundle, Policy, VerifiedBundle, Verifier};
 
 use crate::PredicateType;
-use crate::statement::{Statement, truncate};
+use crate::statement::{Parts, Statement, truncate};
 
 /// The DSSE payload type of an in-toto statement.
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
@@ -142,10 +142,11 @@ pub fn signature_category(err: &vouch_sigstore::Error) -> &'static str {
 /// or more algorithms of the same bytes), for `policy`.
 ///
 /// Steps: (1) the bundle holds a DSSE envelope whose payload type is in-toto's; (2) the
-/// subjects' digests are read from the payload; (3) the signature is verified, over the
-/// artifact's digest when a subject names it, else over a digest the statement does name, so
-/// that "about another artifact" is only said of a signed statement; then the payload must read
-/// as an in-toto statement ([`Statement::parse_with_cost`], the policy's bound); (4) a subject
+/// payload is JSON with no key twice, within the policy's bound as a tree, and the subjects'
+/// digests are read from it; (3) the signature is verified, over the artifact's digest when a
+/// subject names it, else over a digest the statement does name, so that "about another
+/// artifact" is only said of a signed statement; then the payload must read as an in-toto
+/// statement ([`Statement::parse_with_cost`]); (4) a subject
 /// names the artifact (any subject; names are not trusted); (5) the predicate type is the one
 /// required. Nothing the statement says counts before (3). Read `bundle` with
 /// [`vouch_sigstore::Bundle::from_json_with_limits`] and the same bound for statements larger
@@ -160,76 +161,130 @@ pub fn verify_attestation(
     artifact: &[vouch_blob::Digest],
     policy: &AttestationPolicy,
 ) -> Result<VerifiedAttestation, AttestationError> {
-    // (1)
-    let (Some(payload_type), Some(payload)) = (bundle.dsse_payload_type(), bundle.dsse_payload())
-    else {
-        return Err(AttestationError::Malformed(
-            "a message signature, not an attestation (a DSSE envelope of an in-toto statement)"
-                .to_owned(),
-        ));
-    };
-    if !is_in_toto(payload_type) {
-        return Err(AttestationError::Malformed(format!(
-            "DSSE payload type `{}`, not `{IN_TOTO_PAYLOAD_TYPE}`",
-            truncate(payload_type)
-        )));
-    }
-    // (2) Its subjects' digests only, to know what to verify: no tree of the rest. The whole
-    // statement is read (strictly, bounded) after (3), once the verifier's own reading of a
-    // large statement is gone; the bundle was read with a bound on what that may cost
-    // (`Bundle::from_json_with_limits`).
-    let named = crate::statement::subject_digests(payload);
-    // (3)
-    let matching = artifact.iter().find(|digest| {
-        let algorithm = crate::statement::algorithm_name(digest.algorithm());
-        let hex = digest.to_hex();
-        named
-            .iter()
-            .flatten()
-            .any(|(a, h)| a == algorithm && *h == hex)
-    });
-    let signed = match matching {
-        Some(digest) => digest.clone(),
-        None => first_named_digest(&named).ok_or_else(|| {
-            AttestationError::Malformed(
-                "the in-toto statement has no subject with a usable sha256 or sha512 digest"
+    Unverified::read(bundle, policy)?.verify(verifier, artifact, policy)
+}
+
+/// An attestation read from its bundle and not verified yet: steps (1) and (2) of
+/// [`verify_attestation`] done, the statement split into its top-level fields (borrowed from the
+/// bundle, not copied). Its subjects may choose which of the artifact's digests to compute;
+/// nothing else it says counts before [`Unverified::verify`].
+#[derive(Debug)]
+pub struct Unverified<'b> {
+    bundle: &'b Bundle,
+    parts: Parts<'b>,
+}
+
+impl<'b> Unverified<'b> {
+    /// Steps (1) and (2) of [`verify_attestation`].
+    ///
+    /// # Errors
+    ///
+    /// [`AttestationError::Malformed`]: not a DSSE envelope of in-toto's payload type, or a
+    /// payload that is not a JSON object read strictly within the policy's bound.
+    pub fn read(bundle: &'b Bundle, policy: &AttestationPolicy) -> Result<Self, AttestationError> {
+        // (1)
+        let (Some(payload_type), Some(payload)) =
+            (bundle.dsse_payload_type(), bundle.dsse_payload())
+        else {
+            return Err(AttestationError::Malformed(
+                "a message signature, not an attestation (a DSSE envelope of an in-toto statement)"
                     .to_owned(),
-            )
-        })?,
-    };
-    let verified = verifier.verify_digest(&signed, bundle, policy.signer())?;
-    let statement = Statement::parse_with_cost(payload, policy.max_statement_cost)
-        .map_err(|err| AttestationError::Malformed(err.to_string()))?;
-    // (4)
-    if matching.is_none() {
-        return Err(AttestationError::OtherSubject {
-            named: statement.named_digests().join(", "),
-            expected: artifact
+            ));
+        };
+        if !is_in_toto(payload_type) {
+            return Err(AttestationError::Malformed(format!(
+                "DSSE payload type `{}`, not `{IN_TOTO_PAYLOAD_TYPE}`",
+                truncate(payload_type)
+            )));
+        }
+        // (2) Checked (no key twice, its cost as a tree bounded) unless the bundle's reading did
+        // it within the same bound, as it does for the usual payload type; then split once.
+        if bundle
+            .checked_statement_cost()
+            .is_none_or(|cost| cost > policy.max_statement_cost)
+        {
+            crate::statement::check(payload, policy.max_statement_cost)
+                .map_err(|err| AttestationError::Malformed(err.to_string()))?;
+        }
+        let parts =
+            Parts::split(payload).map_err(|err| AttestationError::Malformed(err.to_string()))?;
+        Ok(Self { bundle, parts })
+    }
+
+    /// The digests each subject names (algorithm, lowercase hex), unverified: as
+    /// [`crate::subject_digests`].
+    #[must_use]
+    pub fn subject_digests(&self) -> Vec<Vec<(String, String)>> {
+        self.parts.subject_digests()
+    }
+
+    /// Steps (3) to (5) of [`verify_attestation`], `artifact` being the artifact's digests (one
+    /// or more algorithms of the same bytes).
+    ///
+    /// # Errors
+    ///
+    /// An [`AttestationError`] saying which step refused it.
+    pub fn verify(
+        self,
+        verifier: &Verifier,
+        artifact: &[vouch_blob::Digest],
+        policy: &AttestationPolicy,
+    ) -> Result<VerifiedAttestation, AttestationError> {
+        let named = self.parts.subject_digests();
+        // (3)
+        let matching = artifact.iter().find(|digest| {
+            let algorithm = crate::statement::algorithm_name(digest.algorithm());
+            let hex = digest.to_hex();
+            named
                 .iter()
-                .map(|d| {
-                    format!(
-                        "{}:{}",
-                        crate::statement::algorithm_name(d.algorithm()),
-                        d.to_hex()
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" / "),
+                .flatten()
+                .any(|(a, h)| a == algorithm && *h == hex)
         });
+        let signed = match matching {
+            Some(digest) => digest.clone(),
+            None => first_named_digest(&named).ok_or_else(|| {
+                AttestationError::Malformed(
+                    "the in-toto statement has no subject with a usable sha256 or sha512 digest"
+                        .to_owned(),
+                )
+            })?,
+        };
+        let verified = verifier.verify_digest(&signed, self.bundle, policy.signer())?;
+        let statement = self
+            .parts
+            .into_statement()
+            .map_err(|err| AttestationError::Malformed(err.to_string()))?;
+        // (4)
+        if matching.is_none() {
+            return Err(AttestationError::OtherSubject {
+                named: statement.named_digests().join(", "),
+                expected: artifact
+                    .iter()
+                    .map(|d| {
+                        format!(
+                            "{}:{}",
+                            crate::statement::algorithm_name(d.algorithm()),
+                            d.to_hex()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+            });
+        }
+        // (5)
+        if let Some(expected) = policy.predicate_type()
+            && statement.predicate_type() != expected.as_str()
+        {
+            return Err(AttestationError::OtherType {
+                found: truncate(statement.predicate_type()),
+                expected: expected.to_string(),
+            });
+        }
+        Ok(VerifiedAttestation {
+            bundle: verified,
+            statement,
+        })
     }
-    // (5)
-    if let Some(expected) = policy.predicate_type()
-        && statement.predicate_type() != expected.as_str()
-    {
-        return Err(AttestationError::OtherType {
-            found: truncate(statement.predicate_type()),
-            expected: expected.to_string(),
-        });
-    }
-    Ok(VerifiedAttestation {
-        bundle: verified,
-        statement,
-    })
 }
 
 /// `application/vnd.in-toto+json`, or `application/vnd.in-toto.<predicate>+json` (in-toto's

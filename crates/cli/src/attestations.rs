@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use vouch_attest::{
-    AttestationError, AttestationPolicy, PredicateType, RegoPolicy, VerifiedAttestation,
-    verify_attestation,
+    AttestationError, AttestationPolicy, PredicateType, RegoPolicy, Unverified,
+    VerifiedAttestation, verify_attestation,
 };
 use vouch_blob::Digest;
 use vouch_sigstore::{Bundle, Verifier};
@@ -112,6 +112,21 @@ pub(crate) fn check(
     limits: Limits,
 ) -> Checked {
     match verify_attestation(verifier, bundle, digests, policy) {
+        Ok(verified) => apply_policies(verified, policies, limits),
+        Err(err) => Checked::Rejected(err),
+    }
+}
+
+/// [`check`] of an attestation already read from its bundle.
+pub(crate) fn check_read(
+    verifier: &Verifier,
+    read: Result<Unverified<'_>, AttestationError>,
+    digests: &[Digest],
+    policy: &AttestationPolicy,
+    policies: &[RegoPolicy],
+    limits: Limits,
+) -> Checked {
+    match read.and_then(|unverified| unverified.verify(verifier, digests, policy)) {
         Ok(verified) => apply_policies(verified, policies, limits),
         Err(err) => Checked::Rejected(err),
     }

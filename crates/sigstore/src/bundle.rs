@@ -42,6 +42,8 @@ impl fmt::Display for BundleFormat {
 pub struct Bundle {
     pub(crate) inner: sigstore_types::Bundle,
     pub(crate) format: BundleFormat,
+    /// What holding the DSSE in-toto statement as a tree costs, when reading checked it.
+    statement_cost: Option<u64>,
 }
 
 impl Bundle {
@@ -51,6 +53,7 @@ impl Bundle {
         Self {
             inner,
             format: self.format.clone(),
+            statement_cost: self.statement_cost,
         }
     }
 
@@ -92,19 +95,20 @@ impl Bundle {
             )));
         }
         json::check_json(bytes, u64::MAX).map_err(|err| malformed(err.to_string()))?;
-        let probe: Probe =
-            serde_json::from_slice(bytes).map_err(|err| malformed(format!("not JSON: {err}")))?;
-        if probe.media_type.is_some() {
-            let wire: WireBundle<'_> =
-                serde_json::from_slice(bytes).map_err(|err| malformed(err.to_string()))?;
+        // One reading tells the formats apart and reads a Sigstore bundle: its payload is
+        // scanned once more, not twice (tens of MB for an SBOM attestation).
+        let wire: WireBundle<'_> =
+            serde_json::from_slice(bytes).map_err(|err| malformed(err.to_string()))?;
+        if wire.media_type.is_some() {
             let (inner, media_type) = wire.into_bundle()?;
-            check_statement(&inner, max_statement_cost)?;
+            let statement_cost = check_statement(&inner, max_statement_cost)?;
             return Ok(Self {
                 inner,
                 format: BundleFormat::Sigstore { media_type },
+                statement_cost,
             });
         }
-        if probe.base64_signature.is_some() {
+        if wire.base64_signature.is_some() {
             let legacy: LegacyBundle = serde_json::from_slice(bytes)
                 .map_err(|err| malformed(format!("legacy cosign bundle: {err}")))?;
             let converted = legacy.to_sigstore_v01()?;
@@ -113,6 +117,7 @@ impl Bundle {
             return Ok(Self {
                 inner,
                 format: BundleFormat::LegacyCosign,
+                statement_cost: None,
             });
         }
         Err(malformed(
@@ -181,6 +186,15 @@ impl Bundle {
             _ => None,
         }
     }
+
+    /// What the DSSE payload costs as a tree ([`crate::json_cost`]), when reading the bundle
+    /// checked it: an in-toto statement (payload type `application/vnd.in-toto+json`) with no
+    /// key twice in any object, within the limit the bundle was read with. `None` for other
+    /// payloads, which a reader of the statement checks itself.
+    #[must_use]
+    pub fn checked_statement_cost(&self) -> Option<u64> {
+        self.statement_cost
+    }
 }
 
 pub(crate) fn malformed(detail: String) -> Error {
@@ -195,22 +209,19 @@ pub const MAX_BUNDLE_BYTES: u64 = 16 << 20;
 /// KiB of JSON.
 const MAX_REKOR_BODY_COST: u64 = 1 << 20;
 
-/// The keys that tell the two formats apart (present, whatever their value).
-#[derive(Deserialize)]
-struct Probe {
-    #[serde(rename = "mediaType", default)]
-    media_type: Option<serde::de::IgnoredAny>,
-    #[serde(rename = "base64Signature", default)]
-    base64_signature: Option<serde::de::IgnoredAny>,
-}
-
 /// A Sigstore bundle as it is written, read without sigstore-types' `#[serde(flatten)]`: a
 /// flattened struct buffers every field, unknown ones included, as an untyped tree first.
+/// `mediaType` or `base64Signature` tells it from a legacy cosign bundle.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireBundle<'a> {
-    media_type: String,
-    verification_material: WireMaterial,
+    #[serde(default)]
+    media_type: Option<String>,
+    /// Only whether it is there: a legacy cosign bundle is read on its own.
+    #[serde(default)]
+    base64_signature: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    verification_material: Option<WireMaterial>,
     #[serde(default)]
     message_signature: Option<sigstore_types::bundle::MessageSignature>,
     #[serde(default, borrow)]
@@ -237,7 +248,7 @@ impl WireEnvelope<'_> {
                 "the DSSE envelope must hold exactly one signature, found {count}"
             ))
         })?;
-        let payload = sigstore_types::PayloadBytes::from_base64(&self.payload)
+        let payload = decode_payload(&self.payload)
             .map_err(|err| malformed(format!("the DSSE envelope's payload: {err}")))?;
         Ok(sigstore_types::DsseEnvelope::new(
             self.payload_type,
@@ -245,6 +256,27 @@ impl WireEnvelope<'_> {
             signature,
         ))
     }
+}
+
+/// Base64 as protojson reads it (sigstore-types' `PayloadBytes::from_base64`): the standard
+/// alphabet or the URL-safe one, padded or not. The standard alphabet is tried first, and the
+/// URL-safe one only when it fails: sigstore-types scans the whole text for `-` and `_` first, a
+/// second pass over tens of MB for an SBOM attestation.
+fn decode_payload(text: &str) -> std::result::Result<sigstore_types::PayloadBytes, String> {
+    use base64::Engine as _;
+    use base64::alphabet::{STANDARD, URL_SAFE};
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    let config =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    GeneralPurpose::new(&STANDARD, config)
+        .decode(text)
+        .or_else(|standard| {
+            GeneralPurpose::new(&URL_SAFE, config)
+                .decode(text)
+                .map_err(|_| standard)
+        })
+        .map(sigstore_types::PayloadBytes::new)
+        .map_err(|err| format!("invalid base64: {err}"))
 }
 
 /// `verificationMaterial`: one of `certificate`, `x509CertificateChain`, `publicKey`.
@@ -273,9 +305,12 @@ impl WireBundle<'_> {
     /// protojson's `oneof` requires.
     fn into_bundle(self) -> Result<(sigstore_types::Bundle, String)> {
         use sigstore_types::bundle::{VerificationMaterial, VerificationMaterialContent as M};
-        let media_type = sigstore_types::bundle::MediaType::from_str(&self.media_type)
+        let written = self.media_type.unwrap_or_default();
+        let media_type = sigstore_types::bundle::MediaType::from_str(&written)
             .map_err(|err| malformed(err.to_string()))?;
-        let material = self.verification_material;
+        let material = self
+            .verification_material
+            .ok_or_else(|| malformed("missing field `verificationMaterial`".to_owned()))?;
         let signer = match (
             material.certificate,
             material.x509_certificate_chain,
@@ -321,7 +356,7 @@ impl WireBundle<'_> {
             );
         Ok((
             sigstore_types::Bundle::new(media_type, material, content),
-            self.media_type,
+            written,
         ))
     }
 }
@@ -329,14 +364,16 @@ impl WireBundle<'_> {
 /// An in-toto statement in a DSSE envelope is parsed into a tree by the verifier: it must have
 /// no duplicate key, and cost at most [`crate::MAX_STATEMENT_COST`] as a tree. Other payload
 /// types are refused by the verifier, unparsed.
-fn check_statement(bundle: &sigstore_types::Bundle, max_cost: u64) -> Result<()> {
+/// Its cost, for [`Bundle::checked_statement_cost`].
+fn check_statement(bundle: &sigstore_types::Bundle, max_cost: u64) -> Result<Option<u64>> {
     let SignatureContent::DsseEnvelope(envelope) = &bundle.content else {
-        return Ok(());
+        return Ok(None);
     };
     if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
-        return Ok(());
+        return Ok(None);
     }
-    json::check_json(envelope.payload.as_bytes(), max_cost)
+    json::json_cost(envelope.payload.as_bytes(), max_cost)
+        .map(Some)
         .map_err(|err| malformed(format!("the DSSE envelope's in-toto statement: {err}")))
 }
 

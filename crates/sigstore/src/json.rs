@@ -8,10 +8,13 @@
 //! a hundred bytes of memory per byte of small objects: the cost estimate refuses such input
 //! before the tree is built, whatever its size on the wire.
 //!
-//! The pass allocates only a set of 64-bit key hashes per open object (keyed with a random
-//! seed per pass, so no one can pick keys that collide) and the path to the current value;
-//! nesting is bounded by serde_json's recursion limit (128).
+//! The pass allocates little: keys are borrowed from the input (copied only when they hold
+//! escapes); an open object's keys are compared one by one while it has few (most have under a
+//! dozen) and through a set of 64-bit hashes beyond that (keyed with a random seed per pass, so
+//! no one can pick keys that collide); the path to the current value is kept for messages.
+//! Nesting is bounded by serde_json's recursion limit (128).
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
@@ -70,7 +73,7 @@ pub fn json_cost(bytes: &[u8], max_cost: u64) -> Result<u64, JsonError> {
         cost: SLOT,
         max_cost,
         path: Vec::new(),
-        hasher: RandomState::new(),
+        hasher: None,
         refusal: None,
     };
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
@@ -97,21 +100,24 @@ const ENTRY: u64 = 2 * (24 + SLOT);
 const ALLOCATION: u64 = 16;
 /// Most characters of a key shown in a message.
 const SHOWN_KEY: usize = 64;
+/// Keys of one object compared one by one; from this many on, through hashes.
+const FEW_KEYS: usize = 16;
 
-struct State {
+struct State<'de> {
     cost: u64,
     max_cost: u64,
-    path: Vec<Segment>,
-    hasher: RandomState,
+    path: Vec<Segment<'de>>,
+    /// Seeded on the first object large enough to need it.
+    hasher: Option<RandomState>,
     refusal: Option<JsonError>,
 }
 
-enum Segment {
-    Key(String),
+enum Segment<'de> {
+    Key(Cow<'de, str>),
     Index(usize),
 }
 
-impl State {
+impl State<'_> {
     fn add<E: de::Error>(&mut self, cost: u64) -> Result<(), E> {
         self.cost = self.cost.saturating_add(cost);
         if self.cost > self.max_cost {
@@ -167,11 +173,11 @@ fn shown(key: &str) -> String {
 }
 
 /// Walks one value.
-struct Walk<'s> {
-    state: &'s mut State,
+struct Walk<'s, 'de> {
+    state: &'s mut State<'de>,
 }
 
-impl<'de> DeserializeSeed<'de> for Walk<'_> {
+impl<'de> DeserializeSeed<'de> for Walk<'_, 'de> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -179,7 +185,7 @@ impl<'de> DeserializeSeed<'de> for Walk<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Walk<'_> {
+impl<'de> Visitor<'de> for Walk<'_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -222,16 +228,15 @@ impl<'de> Visitor<'de> for Walk<'_> {
         }
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen: HashSet<u64> = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if seen.is_empty() {
+        let mut keys = Keys::Few(Vec::new());
+        while let Some(key) = map.next_key_seed(Key)? {
+            if keys.is_empty() {
                 self.state.add::<A::Error>(OBJECT + ALLOCATION)?;
             }
             self.state
                 .add::<A::Error>(ENTRY.saturating_add(string_cost(key.len())))?;
-            // Keyed with this pass's random seed: two different keys share a hash with a
-            // probability of about n²/2⁶⁵ for n keys, and no one can choose keys that do.
-            if !seen.insert(self.state.hasher.hash_one(&key)) {
+            // Borrowed keys cost a pointer to keep; escaped ones a copy (rare).
+            if !keys.insert(key.clone(), &mut self.state.hasher) {
                 let refusal = JsonError::DuplicateKey {
                     key: shown(&key),
                     path: self.state.path(),
@@ -245,6 +250,72 @@ impl<'de> Visitor<'de> for Walk<'_> {
             self.state.path.pop();
         }
         Ok(())
+    }
+}
+
+/// The keys of one open object seen so far.
+enum Keys<'de> {
+    Few(Vec<Cow<'de, str>>),
+    /// Keyed with the pass's random seed: two different keys share a hash with a probability
+    /// of about n²/2⁶⁵ for n keys, and no one can choose keys that do.
+    Many(HashSet<u64>),
+}
+
+impl<'de> Keys<'de> {
+    fn is_empty(&self) -> bool {
+        match self {
+            Self::Few(keys) => keys.is_empty(),
+            Self::Many(hashes) => hashes.is_empty(),
+        }
+    }
+
+    /// Adds `key`; false if it was there.
+    fn insert(&mut self, key: Cow<'de, str>, hasher: &mut Option<RandomState>) -> bool {
+        match self {
+            Self::Few(keys) if keys.len() < FEW_KEYS => {
+                if keys.contains(&key) {
+                    return false;
+                }
+                keys.push(key);
+                true
+            }
+            Self::Few(keys) => {
+                let hasher = hasher.get_or_insert_with(RandomState::new);
+                let mut hashes: HashSet<u64> = keys.iter().map(|k| hasher.hash_one(k)).collect();
+                let added = hashes.insert(hasher.hash_one(&key));
+                *self = Self::Many(hashes);
+                added
+            }
+            Self::Many(hashes) => {
+                let hasher = hasher.get_or_insert_with(RandomState::new);
+                hashes.insert(hasher.hash_one(&key))
+            }
+        }
+    }
+}
+
+/// An object key, borrowed from the input unless it holds escapes.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
     }
 }
 
@@ -303,6 +374,35 @@ mod tests {
             panic!("duplicate not found");
         };
         assert_eq!(key.chars().count(), SHOWN_KEY + 1);
+    }
+
+    #[test]
+    fn finds_duplicates_in_objects_of_every_size() {
+        // Below, at and past the number of keys compared one by one, the duplicate first,
+        // last, and escaped.
+        for keys in [2, FEW_KEYS - 1, FEW_KEYS, FEW_KEYS + 1, 200] {
+            let names: Vec<String> = (0..keys).map(|i| format!(r#""k{i}":{i}"#)).collect();
+            let unique = format!("{{{}}}", names.join(","));
+            assert_eq!(
+                check_json(unique.as_bytes(), u64::MAX),
+                Ok(()),
+                "{keys} keys"
+            );
+            for duplicate in [
+                r#""k0":0"#,
+                &format!(r#""k{}":0"#, keys - 1),
+                r#""\u006b0":0"#,
+            ] {
+                let twice = format!("{{{},{duplicate}}}", names.join(","));
+                assert!(
+                    matches!(
+                        check_json(twice.as_bytes(), u64::MAX),
+                        Err(JsonError::DuplicateKey { .. })
+                    ),
+                    "{keys} keys, then {duplicate}"
+                );
+            }
+        }
     }
 
     #[test]

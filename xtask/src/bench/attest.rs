@@ -16,9 +16,11 @@ use anyhow::{Context, ensure};
 
 use super::measure::{self, Expect, Invocation, Stats};
 
-/// Targets (docs/performance.md, "Attestations").
+/// Targets (docs/performance.md, "Attestations"), for SBOMs of [`TARGET_SIZE`] MB and more:
+/// below it, the fixed cost of a run (start-up, the trust root) weighs more than the SBOM.
 const TIME_TARGET: f64 = 2.0;
 const RSS_TARGET: f64 = 3.0;
+const TARGET_SIZE: u64 = 50;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Options {
@@ -163,10 +165,18 @@ fn report(rows: &[Row], runs: u32, load_start: &str) -> String {
                     m.sha256sum.median.as_secs_f64() * 1e3,
                     m.vouch.median.as_secs_f64() * 1e3,
                     ratio,
-                    if ratio <= TIME_TARGET { " " } else { "!" },
+                    if ratio <= TIME_TARGET || row.size < TARGET_SIZE {
+                        " "
+                    } else {
+                        "!"
+                    },
                     m.rss_kib as f64 / 1024.0,
                     rss,
-                    if rss <= RSS_TARGET { " " } else { "!" },
+                    if rss <= RSS_TARGET || row.size < TARGET_SIZE {
+                        " "
+                    } else {
+                        "!"
+                    },
                 );
             }
             Err(reason) => {
@@ -176,7 +186,7 @@ fn report(rows: &[Row], runs: u32, load_start: &str) -> String {
     }
     let _ = writeln!(
         out,
-        "targets: vouch ≤ {TIME_TARGET}× sha256sum's time, peak RSS ≤ {RSS_TARGET}× the SBOM (`!` marks a miss)"
+        "targets from {TARGET_SIZE} MB: vouch ≤ {TIME_TARGET}× sha256sum's time, peak RSS ≤ {RSS_TARGET}× the SBOM (`!` marks a miss)"
     );
     out
 }

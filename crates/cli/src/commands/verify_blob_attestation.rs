@@ -4,6 +4,7 @@
 use std::io;
 use std::path::Path;
 
+use vouch_attest::{AttestationError, Unverified};
 use vouch_blob::{Digest, DigestAlgorithm};
 use vouch_sigstore::Bundle;
 
@@ -54,19 +55,33 @@ pub(crate) fn run(args: &VerifyBlobAttestationArgs) -> anyhow::Result<Outcome> {
         message: "--bundle is required".to_owned(),
     })?;
     let bundles = read_bundles(bundle_path, statement_cost)?;
-    let algorithms = algorithms_named(&bundles);
+    // Each bundle's statement is checked and split once, here: its subjects say which digests
+    // of the file to compute, and its verification goes on from there.
+    let read: Vec<(&Position, ReadAttestation<'_>)> = bundles
+        .iter()
+        .map(|(position, parsed)| {
+            let read = parsed
+                .as_ref()
+                .map(|bundle| Unverified::read(bundle, &policy));
+            (position, read)
+        })
+        .collect();
+    let algorithms = algorithms_named(&read);
     let data = Data::from_arg(&args.file);
     let digests = digest(&data, &algorithms)?;
-    let entries: Vec<Entry> = bundles
+    let entries: Vec<Entry> = read
         .into_iter()
-        .map(|(position, parsed)| {
-            let checked = match parsed {
-                Ok(bundle) => {
-                    attestations::check(&verifier, &bundle, &digests, &policy, &policies, limits)
+        .map(|(position, read)| {
+            let checked = match read {
+                Ok(read) => {
+                    attestations::check_read(&verifier, read, &digests, &policy, &policies, limits)
                 }
                 Err(err) => Checked::Unreadable(err.to_string()),
             };
-            Entry { position, checked }
+            Entry {
+                position: position.clone(),
+                checked,
+            }
         })
         .collect();
     let code = attestations::exit_code(&entries);
@@ -94,13 +109,23 @@ pub(crate) fn run(args: &VerifyBlobAttestationArgs) -> anyhow::Result<Outcome> {
 /// A bundle from the file, where it was, or why it could not be read.
 type ReadBundle = (Position, Result<Bundle, vouch_sigstore::Error>);
 
+/// An attestation read from its bundle (or why it is not one), or why the bundle could not be
+/// read.
+type ReadAttestation<'b> =
+    Result<Result<Unverified<'b>, AttestationError>, &'b vouch_sigstore::Error>;
+
 /// The bundles of a `.sigstore.json` (one bundle) or a JSON Lines file (one per line).
 fn read_bundles(path: &Path, statement_cost: u64) -> Result<Vec<ReadBundle>, InputError> {
     let bytes = input::read_small(path, Role::Bundle, MAX_BUNDLES_FILE, "file of bundles")?;
-    let lines: Vec<(usize, &[u8])> = bytes
-        .split(|b| *b == b'\n')
+    let mut start = 0;
+    let lines: Vec<(usize, &[u8])> = memchr::memchr_iter(b'\n', &bytes)
+        .chain([bytes.len()])
         .enumerate()
-        .map(|(i, line)| (i + 1, line.trim_ascii()))
+        .map(|(i, end)| {
+            let line = &bytes[start..end];
+            start = end + 1;
+            (i + 1, line.trim_ascii())
+        })
         .filter(|(_, line)| !line.is_empty())
         .collect();
     let is_lines = lines.len() > 1
@@ -125,12 +150,12 @@ fn read_bundles(path: &Path, statement_cost: u64) -> Result<Vec<ReadBundle>, Inp
 }
 
 /// SHA-256 always; SHA-512 too when a subject is named by it only. Read from the statements
-/// before they are verified, without their predicates: it decides only which hashes to compute.
-fn algorithms_named(bundles: &[ReadBundle]) -> Vec<DigestAlgorithm> {
-    let sha512 = bundles
+/// before they are verified: it decides only which hashes to compute.
+fn algorithms_named(read: &[(&Position, ReadAttestation<'_>)]) -> Vec<DigestAlgorithm> {
+    let sha512 = read
         .iter()
-        .filter_map(|(_, parsed)| parsed.as_ref().ok()?.dsse_payload())
-        .flat_map(vouch_attest::subject_digests)
+        .filter_map(|(_, read)| read.as_ref().ok()?.as_ref().ok())
+        .flat_map(Unverified::subject_digests)
         .any(|digests| {
             digests.iter().any(|(a, _)| a == "sha512")
                 && !digests.iter().any(|(a, _)| a == "sha256")
