@@ -111,6 +111,9 @@ impl Bundle {
         if wire.base64_signature.is_some() {
             let legacy: LegacyBundle = serde_json::from_slice(bytes)
                 .map_err(|err| malformed(format!("legacy cosign bundle: {err}")))?;
+            if let Some(envelope) = legacy.dsse_envelope() {
+                return legacy.attestation(&envelope, bytes, max_bytes, max_statement_cost);
+            }
             let converted = legacy.to_sigstore_v01()?;
             let inner = sigstore_types::Bundle::from_json(&converted.to_string())
                 .map_err(|err| malformed(format!("legacy cosign bundle: {err}")))?;
@@ -415,6 +418,71 @@ pub(crate) struct RekorPayload {
 impl LegacyBundle {
     /// The same content as a v0.1 Sigstore bundle: the Rekor bundle becomes a log entry with an
     /// inclusion promise (v0.1 needs no inclusion proof), the digest comes from the entry.
+    /// The DSSE envelope `base64Signature` holds when cosign ≤ 2's `attest-blob --bundle` wrote
+    /// it (a signature is DER or raw bytes, never a JSON object).
+    fn dsse_envelope(&self) -> Option<Vec<u8>> {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(self.base64_signature.trim())
+            .ok()?;
+        decoded
+            .trim_ascii_start()
+            .starts_with(b"{")
+            .then_some(decoded)
+    }
+
+    /// An attestation bundle: read as the `.att` layer holding the same envelope, certificate
+    /// and Rekor bundle is (`Bundle::from_cosign_attestation`). `cert` may hold the signer's
+    /// public key rather than a certificate (a key-signed bundle): the key given to the verifier
+    /// is what counts then.
+    fn attestation(
+        &self,
+        envelope: &[u8],
+        bytes: &[u8],
+        max_bytes: u64,
+        max_statement_cost: u64,
+    ) -> Result<Bundle> {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let certificate = match self
+            .cert
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            Some(cert_b64) => {
+                let pem = b64.decode(cert_b64).map_err(|_| {
+                    malformed("legacy cosign bundle: `cert` is not base64".to_owned())
+                })?;
+                let blocks = vouch_keys::pem_blocks(&pem)
+                    .map_err(|err| malformed(format!("legacy cosign bundle: `cert`: {err}")))?;
+                if blocks.iter().any(|b| b.label() == "CERTIFICATE") {
+                    Some(String::from_utf8(pem).map_err(|_| {
+                        malformed("legacy cosign bundle: `cert` is not PEM text".to_owned())
+                    })?)
+                } else {
+                    None
+                }
+            }
+            None => None,
+        };
+        // The Rekor bundle as written: the annotation an `.att` layer carries holds the same.
+        #[derive(Deserialize)]
+        struct Rekor<'a> {
+            #[serde(rename = "rekorBundle", borrow, default)]
+            rekor_bundle: Option<&'a serde_json::value::RawValue>,
+        }
+        let rekor: Rekor<'_> = serde_json::from_slice(bytes)
+            .map_err(|err| malformed(format!("legacy cosign bundle: {err}")))?;
+        let mut bundle = Bundle::from_cosign_attestation(
+            envelope,
+            certificate.as_deref(),
+            rekor.rekor_bundle.map(serde_json::value::RawValue::get),
+            max_bytes,
+            max_statement_cost,
+        )?;
+        bundle.format = BundleFormat::LegacyCosign;
+        Ok(bundle)
+    }
+
     fn to_sigstore_v01(&self) -> Result<serde_json::Value> {
         let b64 = base64::engine::general_purpose::STANDARD;
         let material = match self.cert.as_deref().filter(|c| !c.is_empty()) {

@@ -12,7 +12,7 @@ use super::{
 
 /// Arguments of `vouch verify-blob-attestation`.
 #[derive(Debug, Args)]
-#[command(mut_arg("bundle", |arg| arg.required(true).help(
+#[command(mut_arg("bundle", |arg| arg.required_unless_present("signature").help(
     "Sigstore bundle with a DSSE envelope (`.sigstore.json`, `.intoto.jsonl`), or JSON Lines of \
      bundles, one per line, as `gh attestation download` writes them"
 )))]
@@ -23,6 +23,12 @@ pub(crate) struct VerifyBlobAttestationArgs {
 
     #[command(flatten)]
     pub(crate) sigstore: BundleArgs,
+
+    /// A DSSE envelope to verify FILE with, instead of --bundle: what `cosign attest-blob
+    /// --output-signature` writes. With --key only; it carries no log entry, so it verifies
+    /// with --insecure-ignore-tlog.
+    #[arg(long, value_name = "ENVELOPE", conflicts_with = "bundle")]
+    pub(crate) signature: Option<PathBuf>,
 
     #[command(flatten)]
     pub(crate) github: GithubArgs,

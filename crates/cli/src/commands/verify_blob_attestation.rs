@@ -15,7 +15,10 @@ use crate::data::Data;
 use crate::error::{InputError, Role};
 use crate::exit::Outcome;
 use crate::input;
-use crate::output::{self, attestation::Report};
+use crate::output::{
+    self,
+    attestation::{AttestationSource, Report},
+};
 use crate::signer::{self, Keyless};
 
 /// A JSON Lines file of bundles: `gh attestation download` fetches at most 1,000.
@@ -24,6 +27,15 @@ const MAX_BUNDLES_FILE: u64 = 256 << 20;
 /// Runs the command. Prints one line per attestation; the verdict is the exit code.
 pub(crate) fn run(args: &VerifyBlobAttestationArgs) -> anyhow::Result<Outcome> {
     let flags = &args.sigstore;
+    if args.signature.is_some() && args.key.is_none() {
+        return Err(InputError::Usage {
+            message: "--signature (a DSSE envelope) verifies with --key only: an envelope \
+                      carries no certificate; verify keyless attestations from their bundle \
+                      (--bundle)"
+                .to_owned(),
+        }
+        .into());
+    }
     if flags.insecure_ignore_tlog {
         output::warning(
             "--insecure-ignore-tlog: the transparency log is not checked, and attestations \
@@ -51,10 +63,19 @@ pub(crate) fn run(args: &VerifyBlobAttestationArgs) -> anyhow::Result<Outcome> {
         "--bundle",
     )?;
     let verifier = signer::verifier(flags.trusted_root.as_deref())?;
-    let bundle_path = flags.bundle.as_deref().ok_or_else(|| InputError::Usage {
-        message: "--bundle is required".to_owned(),
-    })?;
-    let bundles = read_bundles(bundle_path, statement_cost)?;
+    let (given, bundles) = match (flags.bundle.as_deref(), args.signature.as_deref()) {
+        (Some(path), _) => (Given::Bundle(path), read_bundles(path, statement_cost)?),
+        (None, Some(path)) => (
+            Given::Envelope(path),
+            vec![(Position::Whole, read_envelope(path, statement_cost)?)],
+        ),
+        (None, None) => {
+            return Err(InputError::Usage {
+                message: "--bundle or --signature is required".to_owned(),
+            }
+            .into());
+        }
+    };
     // Each bundle's statement is checked and split once, here: its subjects say which digests
     // of the file to compute, and its verification goes on from there.
     let read: Vec<(&Position, ReadAttestation<'_>)> = bundles
@@ -91,19 +112,51 @@ pub(crate) fn run(args: &VerifyBlobAttestationArgs) -> anyhow::Result<Outcome> {
     } else {
         match args.output.format {
             OutputFormat::Text => output::attestation::text(&file, &entries)?,
-            OutputFormat::Json => output::json(&Report::new(
-                &input::exact(&args.file),
-                &input::exact(bundle_path),
-                &digests,
-                &entries,
-                code,
-            ))?,
+            OutputFormat::Json => {
+                let shown = match given {
+                    Given::Bundle(path) | Given::Envelope(path) => input::exact(path),
+                };
+                let source = match given {
+                    Given::Bundle(_) => AttestationSource::Bundle(&shown),
+                    Given::Envelope(_) => AttestationSource::Envelope(&shown),
+                };
+                output::json(&Report::new(
+                    &input::exact(&args.file),
+                    source,
+                    &digests,
+                    &entries,
+                    code,
+                ))?;
+            }
         }
     }
     if let Some(summary) = attestations::failure_summary(&entries, policy.predicate_type()) {
         output::error(&anyhow::anyhow!("{file}: {summary}"), &[]);
     }
     Ok(Outcome::Code(code))
+}
+
+/// Where the attestations are read from.
+#[derive(Debug, Clone, Copy)]
+enum Given<'a> {
+    Bundle(&'a Path),
+    Envelope(&'a Path),
+}
+
+/// A DSSE envelope (`--signature`), read as a bundle of a key-signed attestation with no log
+/// entry: cosign reads `attest-blob --output-signature` the same way.
+fn read_envelope(
+    path: &Path,
+    statement_cost: u64,
+) -> Result<Result<Bundle, vouch_sigstore::Error>, InputError> {
+    let bytes = input::read_small(path, Role::Signature, MAX_BUNDLES_FILE, "DSSE envelope")?;
+    Ok(Bundle::from_cosign_attestation(
+        &bytes,
+        None,
+        None,
+        MAX_BUNDLES_FILE,
+        statement_cost,
+    ))
 }
 
 /// A bundle from the file, where it was, or why it could not be read.

@@ -57,11 +57,24 @@ pub(crate) fn predicates<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> an
     stdout(&text)
 }
 
+/// Where `verify-blob-attestation` read its attestations, as given.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum AttestationSource<'a> {
+    /// `--bundle`: a bundle, or JSON Lines of bundles.
+    Bundle(&'a str),
+    /// `--signature`: a DSSE envelope.
+    Envelope(&'a str),
+}
+
 /// `verify-blob-attestation --output json`.
 #[derive(Debug, Serialize)]
 pub(crate) struct Report<'a> {
     file: &'a str,
-    bundle_file: &'a str,
+    /// `--bundle`, or `--signature` (a DSSE envelope).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bundle_file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature_file: Option<&'a str>,
     digests: Vec<DigestJson>,
     verified: bool,
     exit_code: u8,
@@ -96,14 +109,19 @@ struct AttestationJson<'a> {
 impl<'a> Report<'a> {
     pub(crate) fn new(
         file: &'a str,
-        bundle_file: &'a str,
+        source: AttestationSource<'a>,
         digests: &[Digest],
         entries: &'a [Entry],
         exit_code: u8,
     ) -> Self {
+        let (bundle_file, signature_file) = match source {
+            AttestationSource::Bundle(path) => (Some(path), None),
+            AttestationSource::Envelope(path) => (None, Some(path)),
+        };
         Self {
             file,
             bundle_file,
+            signature_file,
             digests: digests.iter().map(DigestJson::from).collect(),
             verified: exit_code == crate::exit::VERIFIED,
             exit_code,

@@ -59,12 +59,12 @@ fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null()).output().unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Runs `cmd` and checks its exit code, showing everything it printed otherwise.
-fn expect(cmd: &mut Command, code: i32) -> Output {
+pub(crate) fn expect(cmd: &mut Command, code: i32) -> Output {
     let output = run(cmd);
     assert_eq!(
         output.status.code(),

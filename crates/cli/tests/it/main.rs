@@ -9,6 +9,7 @@
 mod attest_image_e2e;
 mod attestations;
 mod conventions;
+mod cosign_blob_attestations;
 mod hostile;
 mod keys;
 mod man_pages;
