@@ -128,18 +128,24 @@ fn verify_dsse<R: Read + Send>(
     };
     // Reading the subjects and hashing the payload are two passes over it, independent: side
     // by side for a large one (an SBOM attestation), where they take about as long each.
-    let (statement, signed) = if payload.len() >= PARALLEL_PAYLOAD {
-        std::thread::scope(|scope| {
-            let subjects = scope.spawn(read_subjects);
-            let signed = check_signature();
-            let subjects = subjects
+    // A thread that cannot be started (a process at its limit) leaves both on this one.
+    let (statement, signed) = std::thread::scope(|scope| {
+        let beside = (payload.len() >= PARALLEL_PAYLOAD)
+            .then(|| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, read_subjects)
+                    .ok()
+            })
+            .flatten();
+        let signed = check_signature();
+        let subjects = match beside {
+            Some(thread) => thread
                 .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (subjects, signed)
-        })
-    } else {
-        (read_subjects(), check_signature())
-    };
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => read_subjects(),
+        };
+        (subjects, signed)
+    });
     let statement = statement?;
     let _proof = signed?;
     let bound = match input {
