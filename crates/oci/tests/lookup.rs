@@ -1864,6 +1864,25 @@ fn att_tag_is_read_for_attestation_lookups_only() {
     let (concurrent, _) =
         run_concurrently(&registry, IMAGE, LookupOptions::new().with_attestations());
     assert_eq!(concurrent.unwrap().candidates.len(), 1);
+
+    // A lookup for attestations alone does not ask for the `.sig` tag: one request fewer.
+    let (alone, alone_log) = ok(run(
+        &registry,
+        IMAGE,
+        LookupOptions::new()
+            .with_attestations()
+            .without_signature_tag(),
+    ));
+    assert_eq!(alone_log.len(), 5, "{alone_log:#?}");
+    assert!(
+        !alone_log.iter().any(|l| l.contains(".sig")),
+        "{alone_log:#?}"
+    );
+    assert_eq!(
+        statuses(&alone)[2],
+        (Source::LegacyTag, SourceStatus::Skipped)
+    );
+    assert_eq!(alone.candidates.len(), 1);
 }
 
 /// A bundle over the signature limit (1 MiB), such as an SBOM attestation: not fetched, and

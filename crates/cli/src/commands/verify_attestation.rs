@@ -46,7 +46,8 @@ pub(crate) fn run(args: &VerifyAttestationArgs) -> anyhow::Result<Outcome> {
     let images = registry_flags::parse_images(&args.images)?;
     let options = registry_flags::lookup_options(&args.lookup)?
         .with_attestations()
-        .with_attestation_sizes();
+        .with_attestation_sizes()
+        .without_signature_tag();
     let client = registry_flags::registry_client(&args.lookup.registry)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

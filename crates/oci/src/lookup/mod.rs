@@ -149,6 +149,10 @@ pub struct LookupOptions {
     /// Fetch bundles and `.att` layers up to [`crate::MAX_ATTESTATION_BYTES`] each and
     /// [`crate::MAX_ATTESTATIONS_BYTES`] per place, instead of the limits for signatures.
     pub attestation_sizes: bool,
+    /// Do not read cosign ≤ 2's signature tag `sha256-<hex>.sig` (step 5), which holds image
+    /// signatures only: a lookup for attestations alone saves the request. Its source is then
+    /// reported [`crate::SourceStatus::Skipped`].
+    pub without_signature_tag: bool,
 }
 
 impl LookupOptions {
@@ -182,6 +186,13 @@ impl LookupOptions {
     #[must_use]
     pub fn with_attestation_sizes(mut self) -> Self {
         self.attestation_sizes = true;
+        self
+    }
+
+    /// Does not read the `.sig` tag (see [`Self::without_signature_tag`]).
+    #[must_use]
+    pub fn without_signature_tag(mut self) -> Self {
+        self.without_signature_tag = true;
         self
     }
 
@@ -241,6 +252,7 @@ pub struct SignatureLookup {
     signature_repository: Repository,
     referrers_api_absent: bool,
     attestations: bool,
+    signature_tag: bool,
     /// Most bytes of one payload, bundle or envelope fetched.
     max_payload: u64,
     /// Most bytes fetched from one place.
@@ -426,6 +438,7 @@ impl SignatureLookup {
             signature_repository,
             referrers_api_absent: options.referrers_api_absent,
             attestations: options.attestations,
+            signature_tag: !options.without_signature_tag,
             max_payload: if options.attestation_sizes {
                 crate::MAX_ATTESTATION_BYTES
             } else {
@@ -805,7 +818,10 @@ impl SignatureLookup {
                 Step::Referrers,
             );
         }
-        let mut legacy = vec![Legacy::Signatures];
+        let mut legacy = Vec::new();
+        if self.signature_tag {
+            legacy.push(Legacy::Signatures);
+        }
         if self.attestations {
             legacy.push(Legacy::Attestations);
         }
