@@ -151,6 +151,10 @@ Examples:
   vouch verify-blob-attestation --bundle app.att.sigstore.json --key vendor.pub \\
     --insecure-ignore-tlog --type spdxjson --policy sbom.rego --print-predicate app.tar.zst
 
+  # A DSSE envelope from `cosign attest-blob --output-signature`
+  vouch verify-blob-attestation --signature app.att.json --key cosign.pub \\
+    --insecure-ignore-tlog --type slsaprovenance app.tar.zst
+
 ",
     attestation_exit_codes!()
 );

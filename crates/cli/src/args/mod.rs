@@ -145,8 +145,9 @@ pub(crate) enum Command {
     Sign(SignImageArgs),
     /// Verify in-toto attestations about one file, like `cosign verify-blob-attestation`.
     ///
-    /// Reads a Sigstore bundle with a DSSE envelope, or JSON Lines of them (`gh attestation
-    /// download`), and accepts the file when at least one attestation verifies (signature,
+    /// Reads a Sigstore bundle with a DSSE envelope, JSON Lines of them (`gh attestation
+    /// download`), or with --signature a bare DSSE envelope (`cosign attest-blob
+    /// --output-signature`), and accepts the file when at least one attestation verifies (signature,
     /// certificate identity, transparency log), names the file's digest as a subject, has the
     /// --type asked and passes every --policy. Prints one line per attestation.
     #[command(after_help = help::VERIFY_BLOB_ATTESTATION)]
