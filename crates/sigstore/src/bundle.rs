@@ -112,7 +112,7 @@ impl Bundle {
             let legacy: LegacyBundle = serde_json::from_slice(bytes)
                 .map_err(|err| malformed(format!("legacy cosign bundle: {err}")))?;
             if let Some(envelope) = legacy.dsse_envelope() {
-                return legacy.attestation(&envelope, bytes, max_bytes, max_statement_cost);
+                return legacy.attestation(&envelope, max_bytes, max_statement_cost);
             }
             let converted = legacy.to_sigstore_v01()?;
             let inner = sigstore_types::Bundle::from_json(&converted.to_string())
@@ -366,8 +366,8 @@ impl WireBundle<'_> {
 
 /// An in-toto statement in a DSSE envelope is parsed into a tree by the verifier: it must have
 /// no duplicate key, and cost at most [`crate::MAX_STATEMENT_COST`] as a tree. Other payload
-/// types are refused by the verifier, unparsed.
-/// Its cost, for [`Bundle::checked_statement_cost`].
+/// types are refused by the verifier, unparsed. Returns its cost, for
+/// [`Bundle::checked_statement_cost`].
 fn check_statement(bundle: &sigstore_types::Bundle, max_cost: u64) -> Result<Option<u64>> {
     let SignatureContent::DsseEnvelope(envelope) = &bundle.content else {
         return Ok(None);
@@ -391,8 +391,9 @@ struct LegacyBundle {
     /// Base64 of a PEM certificate; empty or absent for key-signed bundles.
     #[serde(default)]
     cert: Option<String>,
+    /// As written: an attestation hands it on as the `.att` layer annotation that holds it.
     #[serde(rename = "rekorBundle", default)]
-    rekor_bundle: Option<RekorBundle>,
+    rekor_bundle: Option<Box<serde_json::value::RawValue>>,
 }
 
 /// The Rekor "bundle" (signed entry timestamp and the entry it covers).
@@ -416,8 +417,6 @@ pub(crate) struct RekorPayload {
 }
 
 impl LegacyBundle {
-    /// The same content as a v0.1 Sigstore bundle: the Rekor bundle becomes a log entry with an
-    /// inclusion promise (v0.1 needs no inclusion proof), the digest comes from the entry.
     /// The DSSE envelope `base64Signature` holds when cosign ≤ 2's `attest-blob --bundle` wrote
     /// it (a signature is DER or raw bytes, never a JSON object).
     fn dsse_envelope(&self) -> Option<Vec<u8>> {
@@ -431,51 +430,27 @@ impl LegacyBundle {
     }
 
     /// An attestation bundle: read as the `.att` layer holding the same envelope, certificate
-    /// and Rekor bundle is (`Bundle::from_cosign_attestation`). `cert` may hold the signer's
-    /// public key rather than a certificate (a key-signed bundle): the key given to the verifier
-    /// is what counts then.
+    /// and Rekor bundle is (`Bundle::from_cosign_attestation`).
     fn attestation(
         &self,
         envelope: &[u8],
-        bytes: &[u8],
         max_bytes: u64,
         max_statement_cost: u64,
     ) -> Result<Bundle> {
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let certificate = match self
-            .cert
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-        {
-            Some(cert_b64) => {
-                let pem = b64.decode(cert_b64).map_err(|_| {
-                    malformed("legacy cosign bundle: `cert` is not base64".to_owned())
-                })?;
-                let blocks = vouch_keys::pem_blocks(&pem)
-                    .map_err(|err| malformed(format!("legacy cosign bundle: `cert`: {err}")))?;
-                if blocks.iter().any(|b| b.label() == "CERTIFICATE") {
-                    Some(String::from_utf8(pem).map_err(|_| {
-                        malformed("legacy cosign bundle: `cert` is not PEM text".to_owned())
-                    })?)
-                } else {
-                    None
-                }
-            }
-            None => None,
-        };
-        // The Rekor bundle as written: the annotation an `.att` layer carries holds the same.
-        #[derive(Deserialize)]
-        struct Rekor<'a> {
-            #[serde(rename = "rekorBundle", borrow, default)]
-            rekor_bundle: Option<&'a serde_json::value::RawValue>,
-        }
-        let rekor: Rekor<'_> = serde_json::from_slice(bytes)
-            .map_err(|err| malformed(format!("legacy cosign bundle: {err}")))?;
+        let certificate = self
+            .certificate_pem()?
+            .map(|pem| {
+                String::from_utf8(pem).map_err(|_| {
+                    malformed("legacy cosign bundle: `cert` is not PEM text".to_owned())
+                })
+            })
+            .transpose()?;
         let mut bundle = Bundle::from_cosign_attestation(
             envelope,
             certificate.as_deref(),
-            rekor.rekor_bundle.map(serde_json::value::RawValue::get),
+            self.rekor_bundle
+                .as_deref()
+                .map(serde_json::value::RawValue::get),
             max_bytes,
             max_statement_cost,
         )?;
@@ -483,20 +458,48 @@ impl LegacyBundle {
         Ok(bundle)
     }
 
+    /// The certificate `cert` holds (PEM). `None` when it is empty or holds the signer's public
+    /// key instead, as cosign writes it for a key-signed bundle: the key given to the verifier
+    /// is what counts then.
+    fn certificate_pem(&self) -> Result<Option<Vec<u8>>> {
+        let Some(cert_b64) = self
+            .cert
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        else {
+            return Ok(None);
+        };
+        let pem = base64::engine::general_purpose::STANDARD
+            .decode(cert_b64)
+            .map_err(|_| malformed("legacy cosign bundle: `cert` is not base64".to_owned()))?;
+        let blocks = vouch_keys::pem_blocks(&pem)
+            .map_err(|err| malformed(format!("legacy cosign bundle: `cert`: {err}")))?;
+        if blocks.iter().any(|b| b.label() == "CERTIFICATE") {
+            Ok(Some(pem))
+        } else if blocks.iter().any(|b| b.label() == "PUBLIC KEY") {
+            Ok(None)
+        } else {
+            Err(malformed(
+                "legacy cosign bundle: `cert` holds neither a PEM certificate nor a PEM public key"
+                    .to_owned(),
+            ))
+        }
+    }
+
+    /// The same content as a v0.1 Sigstore bundle: the Rekor bundle becomes a log entry with an
+    /// inclusion promise (v0.1 needs no inclusion proof), the digest comes from the entry.
     fn to_sigstore_v01(&self) -> Result<serde_json::Value> {
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let material = match self.cert.as_deref().filter(|c| !c.is_empty()) {
-            Some(cert_b64) => {
-                let pem = b64.decode(cert_b64.trim()).map_err(|_| {
-                    malformed("legacy cosign bundle: `cert` is not base64".to_owned())
-                })?;
-                certificate_material(&pem, "legacy cosign bundle: `cert`")?
-            }
+        let material = match self.certificate_pem()? {
+            Some(pem) => certificate_material(&pem, "legacy cosign bundle: `cert`")?,
             None => json!({ "publicKey": { "hint": "" } }),
         };
         let (entries, digest) = match &self.rekor_bundle {
-            Some(rekor) => {
-                let (entry, digest) = rekor_entry(rekor)?;
+            Some(raw) => {
+                let rekor: RekorBundle = serde_json::from_str(raw.get()).map_err(|err| {
+                    malformed(format!("legacy cosign bundle: `rekorBundle`: {err}"))
+                })?;
+                let (entry, digest) = rekor_entry(&rekor)?;
                 (vec![entry], digest)
             }
             None => (Vec::new(), None),

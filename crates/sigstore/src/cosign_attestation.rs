@@ -25,7 +25,7 @@ impl Bundle {
         max_bytes: u64,
         max_statement_cost: u64,
     ) -> Result<Self> {
-        let what = "cosign attestation layer";
+        let what = "cosign attestation";
         if u64::try_from(envelope.len()).map_or(true, |len| len > max_bytes) {
             return Err(malformed(format!(
                 "{what}: a {} byte envelope, over the limit of {max_bytes} bytes",

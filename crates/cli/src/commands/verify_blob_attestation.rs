@@ -63,11 +63,17 @@ pub(crate) fn run(args: &VerifyBlobAttestationArgs) -> anyhow::Result<Outcome> {
         "--bundle",
     )?;
     let verifier = signer::verifier(flags.trusted_root.as_deref())?;
-    let (given, bundles) = match (flags.bundle.as_deref(), args.signature.as_deref()) {
-        (Some(path), _) => (Given::Bundle(path), read_bundles(path, statement_cost)?),
+    let (source, source_path, bundles) = match (flags.bundle.as_deref(), args.signature.as_deref())
+    {
+        (Some(path), _) => (
+            AttestationSource::Bundle,
+            path,
+            read_bundles(path, statement_cost)?,
+        ),
         (None, Some(path)) => (
-            Given::Envelope(path),
-            vec![(Position::Whole, read_envelope(path, statement_cost)?)],
+            AttestationSource::Envelope,
+            path,
+            vec![(Position::Whole, Ok(read_envelope(path, statement_cost)?))],
         ),
         (None, None) => {
             return Err(InputError::Usage {
@@ -112,22 +118,13 @@ pub(crate) fn run(args: &VerifyBlobAttestationArgs) -> anyhow::Result<Outcome> {
     } else {
         match args.output.format {
             OutputFormat::Text => output::attestation::text(&file, &entries)?,
-            OutputFormat::Json => {
-                let shown = match given {
-                    Given::Bundle(path) | Given::Envelope(path) => input::exact(path),
-                };
-                let source = match given {
-                    Given::Bundle(_) => AttestationSource::Bundle(&shown),
-                    Given::Envelope(_) => AttestationSource::Envelope(&shown),
-                };
-                output::json(&Report::new(
-                    &input::exact(&args.file),
-                    source,
-                    &digests,
-                    &entries,
-                    code,
-                ))?;
-            }
+            OutputFormat::Json => output::json(&Report::new(
+                &input::exact(&args.file),
+                (source, &input::exact(source_path)),
+                &digests,
+                &entries,
+                code,
+            ))?,
         }
     }
     if let Some(summary) = attestations::failure_summary(&entries, policy.predicate_type()) {
@@ -136,27 +133,17 @@ pub(crate) fn run(args: &VerifyBlobAttestationArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Code(code))
 }
 
-/// Where the attestations are read from.
-#[derive(Debug, Clone, Copy)]
-enum Given<'a> {
-    Bundle(&'a Path),
-    Envelope(&'a Path),
-}
-
 /// A DSSE envelope (`--signature`), read as a bundle of a key-signed attestation with no log
-/// entry: cosign reads `attest-blob --output-signature` the same way.
-fn read_envelope(
-    path: &Path,
-    statement_cost: u64,
-) -> Result<Result<Bundle, vouch_sigstore::Error>, InputError> {
+/// entry: cosign reads `attest-blob --output-signature` the same way. One that does not read is
+/// an unusable input, as a bundle file is.
+fn read_envelope(path: &Path, statement_cost: u64) -> Result<Bundle, InputError> {
     let bytes = input::read_small(path, Role::Signature, MAX_BUNDLES_FILE, "DSSE envelope")?;
-    Ok(Bundle::from_cosign_attestation(
-        &bytes,
-        None,
-        None,
-        MAX_BUNDLES_FILE,
-        statement_cost,
-    ))
+    Bundle::from_cosign_attestation(&bytes, None, None, MAX_BUNDLES_FILE, statement_cost).map_err(
+        |source| InputError::Bundle {
+            path: input::display(path),
+            source,
+        },
+    )
 }
 
 /// A bundle from the file, where it was, or why it could not be read.

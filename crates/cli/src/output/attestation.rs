@@ -57,13 +57,13 @@ pub(crate) fn predicates<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> an
     stdout(&text)
 }
 
-/// Where `verify-blob-attestation` read its attestations, as given.
+/// What `verify-blob-attestation` read its attestations from.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum AttestationSource<'a> {
+pub(crate) enum AttestationSource {
     /// `--bundle`: a bundle, or JSON Lines of bundles.
-    Bundle(&'a str),
+    Bundle,
     /// `--signature`: a DSSE envelope.
-    Envelope(&'a str),
+    Envelope,
 }
 
 /// `verify-blob-attestation --output json`.
@@ -109,14 +109,14 @@ struct AttestationJson<'a> {
 impl<'a> Report<'a> {
     pub(crate) fn new(
         file: &'a str,
-        source: AttestationSource<'a>,
+        (source, source_file): (AttestationSource, &'a str),
         digests: &[Digest],
         entries: &'a [Entry],
         exit_code: u8,
     ) -> Self {
         let (bundle_file, signature_file) = match source {
-            AttestationSource::Bundle(path) => (Some(path), None),
-            AttestationSource::Envelope(path) => (None, Some(path)),
+            AttestationSource::Bundle => (Some(source_file), None),
+            AttestationSource::Envelope => (None, Some(source_file)),
         };
         Self {
             file,

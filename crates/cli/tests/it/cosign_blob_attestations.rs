@@ -4,6 +4,7 @@
 //! same accepted, the same refused, each with its outcome.
 
 use std::path::Path;
+use std::process::Command;
 
 use base64::Engine as _;
 use serde_json::Value;
@@ -15,17 +16,24 @@ fn vectors() -> std::path::PathBuf {
     vouch_testdata::root().join("interop/cosign-blob-attestation")
 }
 
-fn verify(dir: &Path, envelope: &str, file: &str, flags: &[&str]) -> std::process::Command {
+/// `verify-blob-attestation --key cosign.pub SOURCE FLAGS… FILE`, SOURCE being `--signature
+/// ENVELOPE` or `--bundle BUNDLE`, FILE one of the vectors.
+fn verify(dir: &Path, (source, path): (&str, &Path), file: &str, flags: &[&str]) -> Command {
     let data = vectors();
     let mut cmd = vouch(dir);
     cmd.arg("verify-blob-attestation")
         .arg("--key")
         .arg(data.join("cosign.pub"))
-        .arg("--signature")
-        .arg(data.join(envelope))
+        .arg(source)
+        .arg(path)
         .args(flags)
         .arg(data.join(file));
     cmd
+}
+
+/// `--signature` with one of cosign's envelopes.
+fn envelope(dir: &Path, name: &str, file: &str, flags: &[&str]) -> Command {
+    verify(dir, ("--signature", &vectors().join(name)), file, flags)
 }
 
 #[test]
@@ -34,11 +42,11 @@ fn cosign_envelopes_verify_as_cosign_verifies_them() {
     let dir = tmp.path();
     let ignore_tlog = "--insecure-ignore-tlog";
     // Accepted by cosign: one subject, or two of which one is the file.
-    for envelope in ["slsa-provenance.dsse.json", "multiple-subjects.dsse.json"] {
+    for name in ["slsa-provenance.dsse.json", "multiple-subjects.dsse.json"] {
         let ok = expect(
-            &mut verify(
+            &mut envelope(
                 dir,
-                envelope,
+                name,
                 "blob",
                 &[ignore_tlog, "--type", "slsaprovenance"],
             ),
@@ -54,7 +62,7 @@ fn cosign_envelopes_verify_as_cosign_verifies_them() {
         );
     }
     // Refused by cosign, each for its reason.
-    for (envelope, file, kind, code, category) in [
+    for (name, file, kind, code, category) in [
         (
             "slsa-provenance.dsse.json",
             "blob",
@@ -99,9 +107,9 @@ fn cosign_envelopes_verify_as_cosign_verifies_them() {
         ),
     ] {
         let refused = expect(
-            &mut verify(
+            &mut envelope(
                 dir,
-                envelope,
+                name,
                 file,
                 &[ignore_tlog, "--type", kind, "-o", "json"],
             ),
@@ -110,19 +118,19 @@ fn cosign_envelopes_verify_as_cosign_verifies_them() {
         let report: Value = serde_json::from_slice(&refused.stdout).unwrap();
         assert_eq!(
             report["attestations"][0]["outcome"], category,
-            "{envelope} {file} {kind}: {report}"
+            "{name} {file} {kind}: {report}"
         );
         assert!(
             report["signature_file"]
                 .as_str()
-                .is_some_and(|f| f.ends_with(envelope)),
+                .is_some_and(|f| f.ends_with(name)),
             "{report}"
         );
     }
     // An envelope shows no log entry: only --insecure-ignore-tlog accepts it (cosign would
     // look for one in Rekor, online).
     let unlogged = expect(
-        &mut verify(dir, "slsa-provenance.dsse.json", "blob", &[]),
+        &mut envelope(dir, "slsa-provenance.dsse.json", "blob", &[]),
         4,
     );
     assert!(
@@ -147,33 +155,43 @@ fn cosign_envelopes_verify_as_cosign_verifies_them() {
     );
 }
 
+/// A payload changed after signing is rejected; a file that is not a DSSE envelope is an
+/// unusable input (exit 2, named), as an unreadable bundle is.
 #[test]
-fn a_tampered_cosign_envelope_is_refused() {
+fn tampered_or_malformed_envelopes_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let mut envelope: Value = serde_json::from_slice(
+    let mut signed: Value = serde_json::from_slice(
         &std::fs::read(vectors().join("slsa-provenance.dsse.json")).unwrap(),
     )
     .unwrap();
-    let payload = envelope["payload"].as_str().unwrap().replace('A', "B");
-    envelope["payload"] = Value::String(payload);
+    let payload = signed["payload"].as_str().unwrap().replace('A', "B");
+    signed["payload"] = Value::String(payload);
     let tampered = dir.join("tampered.dsse.json");
-    std::fs::write(&tampered, envelope.to_string()).unwrap();
+    std::fs::write(&tampered, signed.to_string()).unwrap();
+    let flags = ["--insecure-ignore-tlog"];
     let refused = expect(
-        vouch(dir)
-            .arg("verify-blob-attestation")
-            .arg("--key")
-            .arg(vectors().join("cosign.pub"))
-            .arg("--signature")
-            .arg(&tampered)
-            .arg("--insecure-ignore-tlog")
-            .arg(vectors().join("blob")),
+        &mut verify(dir, ("--signature", &tampered), "blob", &flags),
         1,
     );
     assert!(
         text(&refused.stdout).starts_with("FAILED "),
         "{}",
         text(&refused.stdout)
+    );
+    let malformed = dir.join("malformed.dsse.json");
+    std::fs::write(&malformed, r#"{"payloadType":1}"#).unwrap();
+    let refused = expect(
+        &mut verify(dir, ("--signature", &malformed), "blob", &flags),
+        2,
+    );
+    assert!(
+        text(&refused.stdout).is_empty()
+            && text(&refused.stderr).contains(
+                "malformed.dsse.json: malformed bundle: cosign attestation: not a DSSE envelope"
+            ),
+        "{}",
+        text(&refused.stderr)
     );
 }
 
@@ -202,14 +220,12 @@ fn cosign_legacy_attestation_bundles_verify() {
             let path = dir.join("legacy.bundle");
             std::fs::write(&path, bundle.to_string()).unwrap();
             let out = expect(
-                vouch(dir)
-                    .arg("verify-blob-attestation")
-                    .arg("--key")
-                    .arg(data.join("cosign.pub"))
-                    .arg("--bundle")
-                    .arg(&path)
-                    .args(["--insecure-ignore-tlog", "--type", "slsaprovenance"])
-                    .arg(data.join(file)),
+                &mut verify(
+                    dir,
+                    ("--bundle", &path),
+                    file,
+                    &["--insecure-ignore-tlog", "--type", "slsaprovenance"],
+                ),
                 code,
             );
             let printed = text(&out.stdout);

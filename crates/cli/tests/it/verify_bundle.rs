@@ -309,6 +309,43 @@ fn a_key_signed_bundle_without_a_log_needs_insecure_ignore_tlog() {
     assert_exit(&out, 1, "signature does not verify");
 }
 
+/// cosign writes the signer's public key in `cert` of a key-signed legacy bundle: the key given
+/// with --key is what verifies; something else in `cert` is refused, saying what was found.
+#[test]
+fn a_legacy_bundle_with_the_public_key_in_cert_verifies_with_the_key() {
+    let case = vouch_testdata::case("p256-der");
+    let tmp = tempfile::tempdir().unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key = case.key_path();
+    let public_pem = vouch_keys::PublicKey::from_bytes(&std::fs::read(&key).unwrap())
+        .unwrap()
+        .to_pem();
+    let write = |cert: &str| {
+        let bundle = tmp.path().join("cert.bundle");
+        let json = serde_json::json!({ "base64Signature": b64.encode(case.sig()), "cert": cert });
+        std::fs::write(&bundle, json.to_string()).unwrap();
+        bundle
+    };
+    let with_key = write(&b64.encode(public_pem));
+    let out = vouch(
+        &["--insecure-ignore-tlog"],
+        &[("--bundle", &with_key), ("--key", &key)],
+        &case.artifact_path(),
+    );
+    assert_exit(&out, 0, "");
+    let with_text = write(&b64.encode("-----BEGIN NOTE-----\nAAAA\n-----END NOTE-----\n"));
+    let out = vouch(
+        &["--insecure-ignore-tlog"],
+        &[("--bundle", &with_text), ("--key", &key)],
+        &case.artifact_path(),
+    );
+    assert_exit(
+        &out,
+        2,
+        "`cert` holds neither a PEM certificate nor a PEM public key",
+    );
+}
+
 #[test]
 fn legacy_keyless_annotation_verifies_against_the_production_root() {
     let extracted =
