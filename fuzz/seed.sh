@@ -227,6 +227,29 @@ for ref in alpine library/alpine:3.20 docker.io/library/alpine ghcr.io/acme/app:
   printf '%s' "$ref" | put image_reference "ref-$i.txt"
 done
 
+# --- layout: a small OCI layout (config, manifest, index.json naming it by tag, a `.sig`
+# entry by cosign's tag), as a plain, gzip and zstd tar, and its index.json alone.
+layout=$(mktemp -d)
+mkdir -p "$layout/blobs/sha256"
+printf '{"imageLayoutVersion":"1.0.0"}' >"$layout/oci-layout"
+blob() { # blob CONTENT: writes it, prints "DIGEST SIZE"
+  local hex
+  hex=$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)
+  printf '%s' "$1" >"$layout/blobs/sha256/$hex"
+  echo "sha256:$hex ${#1}"
+}
+read -r config_digest config_size < <(blob '{"architecture":"amd64","os":"linux"}')
+read -r layer_digest layer_size < <(blob 'layer')
+manifest='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"'$config_digest'","size":'$config_size'},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"'$layer_digest'","size":'$layer_size'}]}'
+read -r manifest_digest manifest_size < <(blob "$manifest")
+printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"v1"}},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"%s.sig","kind":"dev.cosignproject.cosign/sigs"}}]}' \
+  "$manifest_digest" "$manifest_size" "$manifest_digest" "$manifest_size" "${manifest_digest/:/-}" >"$layout/index.json"
+put layout index.json <"$layout/index.json"
+tar -C "$layout" -cf - . | put layout layout.tar
+tar -C "$layout" -cf - . | gzip -c | put layout layout.tar.gz
+tar -C "$layout" -cf - . | zstd -q -c | put layout layout.tar.zst
+rm -rf "$layout"
+
 for dir in "$corpus"/*/; do
   printf 'seed.sh: %-16s %4d files, %s\n' "$(basename "$dir")" "$(find "$dir" -type f | wc -l)" \
     "$(du -sh "$dir" | cut -f1)"

@@ -7,16 +7,20 @@
 //!   `sha256-<hex>.sig` tag, and reports where each came from.
 //! * [`verify_image`]: pure, synchronous verification of what a lookup found, with a key or a
 //!   keyless identity ([`ImagePolicy`]).
+//! * With the `layout` feature, [`Layout`]: OCI image layouts and archives of them (what
+//!   skopeo and `cosign save` write), answering the same lookup from disk.
 //! * With the `registry` feature, an async driver that performs the fetches against a
 //!   registry, with docker-compatible authentication.
 //!
-//! Without the `registry` feature the crate does no I/O, reads no clock and no environment.
+//! Without the `registry` and `layout` features the crate does no I/O, reads no clock and no environment.
 
 pub mod attach;
 mod candidate;
 mod digest;
 mod error;
 mod fetch;
+#[cfg(feature = "layout")]
+pub mod layout;
 mod lookup;
 mod manifest;
 mod payload;
@@ -36,6 +40,8 @@ pub use fetch::{
     Fetch, MANIFEST_ACCEPT, MAX_ATTESTATION_BYTES, MAX_ATTESTATIONS_BYTES, MAX_MANIFEST_BYTES,
     MAX_PAYLOAD_BYTES, MAX_SIGNATURE_BYTES, MAX_SIGNATURE_LAYERS, Response,
 };
+#[cfg(feature = "layout")]
+pub use layout::{ArchiveLimits, Layout, LayoutError, LayoutLookupFailure};
 pub use lookup::{LookupOptions, MAX_REFERRERS, Platform, SignatureLookup};
 pub use reference::{DOCKER_HUB, ImageRef, Repository};
 #[cfg(feature = "registry")]
