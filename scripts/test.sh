@@ -20,7 +20,8 @@
 #     fails the run).
 # Then installs, only what is missing, as root directly or through sudo as another user (without
 # either it stops and prints the commands to run as root):
-#   - Debian packages: openssl (the interop peer), util-linux (unshare, for the no-network test),
+#   - Debian packages: openssl (the interop peer), util-linux (unshare, for the no-network tests),
+#     zstd, gzip and tar (archives of image layouts),
 #     time (`cargo xtask bench`), ca-certificates: the list of `.ci/run packages`;
 #   - the image peers, testdata/peers/registry/install-peers.sh: docker-registry, umoci, htpasswd
 #     (Debian 12) and skopeo 1.18 unpacked from Debian 13 into /opt/vouch-peers
@@ -36,7 +37,7 @@ cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
 # The same list as `.ci/run packages`.
-PACKAGES=(openssl time ca-certificates util-linux)
+PACKAGES=(openssl time ca-certificates util-linux zstd gzip tar)
 PEERS=testdata/peers/registry/install-peers.sh
 JS=testdata/peers/sigstore-js
 MIN_RUST_MINOR=88

@@ -137,7 +137,10 @@ pub(crate) fn bundle_code(err: &vouch_sigstore::Error) -> u8 {
 
 /// The exit code for an image lookup or verification error, if `cause` is one.
 fn image_code(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
-    use vouch_oci::{Error as Lookup, ImageVerifyError, LookupFailure, RegistryError};
+    use vouch_oci::{
+        Error as Lookup, ImageVerifyError, LayoutError, LayoutLookupFailure, LookupFailure,
+        RegistryError,
+    };
     let lookup_code = |err: &Lookup| match err {
         Lookup::ImageNotFound { .. } => IMAGE_NOT_FOUND,
         Lookup::InvalidReference { .. } | Lookup::PlatformNotFound { .. } => BAD_INPUT,
@@ -162,7 +165,29 @@ fn image_code(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     if cause.is::<RegistryError>() {
         return Some(LOOKUP_FAILED);
     }
+    if let Some(err) = cause.downcast_ref::<LayoutLookupFailure>() {
+        return Some(match err {
+            LayoutLookupFailure::Lookup(err) => lookup_code(err),
+            LayoutLookupFailure::Layout(err) => layout_code(err),
+            _ => LOOKUP_FAILED,
+        });
+    }
+    if let Some(err) = cause.downcast_ref::<LayoutError>() {
+        return Some(layout_code(err));
+    }
     cause.downcast_ref::<Lookup>().map(lookup_code)
+}
+
+/// A layout that cannot be read or is no layout is bad input; an image it does not hold is
+/// "not found", as in a registry; a layout whose bytes are not what they claim, or a hostile
+/// archive, is a failed lookup, never "unsigned".
+fn layout_code(err: &vouch_oci::LayoutError) -> u8 {
+    use vouch_oci::LayoutError as E;
+    match err {
+        E::Io { .. } | E::NotALayout { .. } => BAD_INPUT,
+        E::ImageNotFound { .. } => IMAGE_NOT_FOUND,
+        _ => LOOKUP_FAILED,
+    }
 }
 
 /// Whether an error means "checked, and not verified" rather than "could not check".

@@ -14,6 +14,7 @@ mod data;
 mod file_reading;
 mod folder;
 mod github;
+mod image_target;
 mod input;
 mod password;
 mod policy_memory;

@@ -152,7 +152,8 @@ pub(crate) struct VerifyAttestationArgs {
     #[command(flatten)]
     pub(crate) cosign_only: CosignOnly,
 
-    /// Images: `registry/repo:tag`, `registry/repo@sha256:…`, or Docker Hub short names.
+    /// Images: `registry/repo:tag`, `registry/repo@sha256:…`, Docker Hub short names, or on
+    /// disk (no network): `oci:DIR[:REF]`, `oci-archive:FILE[:REF]` (tar, .tar.gz, .tar.zst).
     #[arg(value_name = "IMAGE", required = true)]
     pub(crate) images: Vec<String>,
 }

@@ -20,8 +20,6 @@ pub(crate) struct CosignOnly {
     ca_intermediates: Option<String>,
     #[arg(long, hide = true, value_name = "FILE")]
     timestamp_certificate_chain: Option<String>,
-    #[arg(long, hide = true, value_name = "PATH")]
-    local_image: Option<String>,
     #[arg(long, hide = true, value_name = "TYPE")]
     attachment: Option<String>,
     #[arg(long, hide = true, value_name = "TOKEN")]
@@ -46,7 +44,7 @@ impl CosignOnly {
         let offline = "vouch verifies offline against the trust root and never contacts a \
                        transparency log or certificate authority; give --trusted-root FILE \
                        (trusted_root.json) for a private Sigstore";
-        let given: [(&str, bool, &str); 15] = [
+        let given: [(&str, bool, &str); 14] = [
             ("--rekor-url", self.rekor_url.is_some(), offline),
             ("--fulcio-url", self.fulcio_url.is_some(), offline),
             (
@@ -64,12 +62,6 @@ impl CosignOnly {
                 "--timestamp-certificate-chain",
                 self.timestamp_certificate_chain.is_some(),
                 offline,
-            ),
-            (
-                "--local-image",
-                self.local_image.is_some(),
-                "vouch verifies images in a registry; run a local registry \
-                 (docker-registry) and push the layout there with skopeo",
             ),
             (
                 "--attachment",

@@ -113,7 +113,8 @@ pub(crate) struct VerifyImageArgs {
     #[arg(long, short = 'j', value_name = "N", default_value = "16")]
     pub(crate) jobs: NonZeroUsize,
 
-    /// Images: `registry/repo:tag`, `registry/repo@sha256:…`, or Docker Hub short names.
+    /// Images: `registry/repo:tag`, `registry/repo@sha256:…`, Docker Hub short names, or on
+    /// disk (no network): `oci:DIR[:REF]`, `oci-archive:FILE[:REF]` (tar, .tar.gz, .tar.zst).
     #[arg(value_name = "IMAGE", required = true)]
     pub(crate) images: Vec<String>,
 }
@@ -159,7 +160,8 @@ pub(crate) struct ImageLookupArgs {
     #[command(flatten)]
     pub(crate) output: OutputArg,
 
-    /// The image.
+    /// The image: `registry/repo:tag`, `registry/repo@sha256:…`, or on disk `oci:DIR[:REF]`,
+    /// `oci-archive:FILE[:REF]`.
     #[arg(value_name = "IMAGE")]
     pub(crate) image: String,
 }
@@ -176,6 +178,11 @@ pub(crate) struct LookupArgs {
     /// `COSIGN_REPOSITORY`, which is also read).
     #[arg(long, value_name = "REPO", env = "COSIGN_REPOSITORY")]
     pub(crate) signature_repository: Option<String>,
+
+    /// Every IMAGE is the path of an OCI image layout folder or archive (cosign's flag), as
+    /// `oci:PATH` would name it.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
+    pub(crate) local_image: bool,
 
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,

@@ -14,6 +14,7 @@ use crate::args::{OutputFormat, VerifyAttestationArgs};
 use crate::attestation_flags::{self, Setup};
 use crate::attestations::{self, Checked, Entry, Position};
 use crate::exit::{self, Outcome};
+use crate::image_target;
 use crate::output::{self, attestation::ImageAttestations};
 use crate::registry_flags;
 use crate::signer::{self, Keyless};
@@ -43,7 +44,7 @@ pub(crate) fn run(args: &VerifyAttestationArgs) -> anyhow::Result<Outcome> {
         "verify-attestation",
     )?;
     let verifier = signer::verifier(args.trusted_root.as_deref())?;
-    let images = registry_flags::parse_images(&args.images)?;
+    let images = image_target::parse_targets(&args.images, args.lookup.local_image)?;
     let options = registry_flags::lookup_options(&args.lookup)?
         .with_attestations()
         .with_attestation_sizes()
@@ -54,20 +55,18 @@ pub(crate) fn run(args: &VerifyAttestationArgs) -> anyhow::Result<Outcome> {
         .build()
         .context("starting the async runtime")?;
     let mut results = Vec::new();
-    for (given, image) in images {
-        let result = match runtime.block_on(client.lookup(&image, options.clone())) {
-            Ok(lookup) => check_image(given, &lookup, &verifier, &setup),
-            Err(err) => {
-                let err = anyhow::Error::from(err);
-                ImageAttestations {
+    for (given, target) in images {
+        let result =
+            match runtime.block_on(image_target::look_up(&client, &target, options.clone())) {
+                Ok(lookup) => check_image(given, &lookup, &verifier, &setup),
+                Err(err) => ImageAttestations {
                     given,
                     digest: None,
                     entries: Vec::new(),
                     code: exit::code(&err),
                     error: Some(err),
-                }
-            }
-        };
+                },
+            };
         results.push(result);
     }
     if args.attestation.print_predicate {

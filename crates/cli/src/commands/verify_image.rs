@@ -8,13 +8,15 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use tokio::sync::Semaphore;
-use vouch_oci::{ImagePolicy, ImageRef, LookupOptions, RegistryClient, VerifiedImage};
+use vouch_oci::{ImagePolicy, LookupOptions, RegistryClient, VerifiedImage};
 use vouch_sigstore::{Policy, Verifier};
 
 use crate::args::{OutputFormat, VerifyImageArgs};
+use crate::error::InputError;
 use crate::exit::{self, Outcome};
+use crate::image_target::{self, Target};
 use crate::output::{self, image::ImageResult};
-use crate::registry_flags::{lookup_options, parse_annotations, parse_images, registry_client};
+use crate::registry_flags::{lookup_options, parse_annotations, registry_client};
 use crate::signer::{self, Keyless};
 
 /// Runs `vouch verify`. Prints the verdicts on stdout; errors of single images on stderr.
@@ -40,7 +42,19 @@ pub(crate) fn run(args: &VerifyImageArgs) -> anyhow::Result<Outcome> {
     )?;
     let verifier = Arc::new(signer::verifier(args.trusted_root.as_deref())?);
     let annotations = parse_annotations(&args.annotations)?;
-    let images = parse_images(&args.images)?;
+    let images = image_target::parse_targets(&args.images, args.lookup.local_image)?;
+    if args.check_identity
+        && let Some((given, _)) = images
+            .iter()
+            .find(|(_, target)| target.registry().is_none())
+    {
+        return Err(InputError::Usage {
+            message: format!(
+                "--check-identity compares the signed docker-reference with the image's                  repository, and `{given}` is a layout, which has none"
+            ),
+        }
+        .into());
+    }
     let options = lookup_options(&args.lookup)?;
     let client = registry_client(&args.lookup.registry)?;
     let shared = Arc::new(Shared {
@@ -86,7 +100,7 @@ struct Shared {
 
 async fn verify_all(
     shared: &Arc<Shared>,
-    images: Vec<(String, ImageRef)>,
+    images: Vec<(String, Target)>,
     jobs: usize,
 ) -> Vec<ImageResult> {
     let permits = Arc::new(Semaphore::new(jobs));
@@ -113,10 +127,10 @@ async fn verify_all(
     results
         .into_iter()
         .zip(images)
-        .map(|(result, (given, image))| {
+        .map(|(result, (given, target))| {
             result.unwrap_or_else(|| ImageResult {
+                image: target.shown(&given),
                 given,
-                image,
                 lookup: None,
                 verdict: Err(anyhow::anyhow!(
                     "internal error: the verification task failed"
@@ -126,22 +140,26 @@ async fn verify_all(
         .collect()
 }
 
-async fn verify_one(shared: &Shared, given: String, image: ImageRef) -> ImageResult {
-    let mut lookup = match shared.client.lookup(&image, shared.options.clone()).await {
-        Ok(lookup) => lookup,
-        Err(err) => {
-            return ImageResult {
-                given,
-                image,
-                lookup: None,
-                verdict: Err(err.into()),
-            };
-        }
-    };
+async fn verify_one(shared: &Shared, given: String, target: Target) -> ImageResult {
+    let image = target.shown(&given);
+    let mut lookup =
+        match image_target::look_up(&shared.client, &target, shared.options.clone()).await {
+            Ok(lookup) => lookup,
+            Err(err) => {
+                return ImageResult {
+                    given,
+                    image,
+                    lookup: None,
+                    verdict: Err(err),
+                };
+            }
+        };
     let mut policy =
         ImagePolicy::new(shared.policy.clone()).with_annotations(shared.annotations.clone());
-    if shared.check_identity {
-        policy = policy.check_identity(image.repository().clone());
+    if shared.check_identity
+        && let Some(registry_image) = target.registry()
+    {
+        policy = policy.check_identity(registry_image.repository().clone());
     }
     tracing::info!(
         "{image}: {} ({} signature candidate(s) found)",
@@ -162,7 +180,7 @@ async fn verify_one(shared: &Shared, given: String, image: ImageRef) -> ImageRes
 }
 
 /// `-v`: each signature tried, and why it was accepted or rejected.
-fn trace_verdict(image: &ImageRef, verdict: &anyhow::Result<VerifiedImage>) {
+fn trace_verdict(image: &str, verdict: &anyhow::Result<VerifiedImage>) {
     if let Ok(verified) = verdict {
         for signature in verified.verified() {
             tracing::info!(

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use vouch_oci::{
-    ImageRef, ImageVerifyError, Lookup, Rejection, RejectionCategory, SignatureCandidate, Source,
+    ImageVerifyError, Lookup, Rejection, RejectionCategory, SignatureCandidate, Source,
     SourceStatus, VerifiedImage, VerifiedSignature,
 };
 
@@ -14,7 +14,8 @@ use crate::exit;
 pub(crate) struct ImageResult {
     /// The reference as given on the command line.
     pub(crate) given: String,
-    pub(crate) image: ImageRef,
+    /// How the image is named in output: the normalised reference, or the layout as given.
+    pub(crate) image: String,
     /// The lookup, if it completed.
     pub(crate) lookup: Option<Lookup>,
     pub(crate) verdict: anyhow::Result<VerifiedImage>,
@@ -278,7 +279,7 @@ impl<'a> ImageJson<'a> {
         };
         Self {
             image: &result.given,
-            reference: result.image.to_string(),
+            reference: result.image.clone(),
             verified: result.verdict.is_ok(),
             verdict: verdict(result),
             exit_code: result.exit_code(),
@@ -421,11 +422,15 @@ fn places(lookup: &Lookup, repository: &str) -> Vec<Place> {
 }
 
 /// `tree`: the image, then each place and what it holds.
-pub(crate) fn tree_text(lookup: &Lookup, signature_repository: &str) -> anyhow::Result<()> {
+pub(crate) fn tree_text(
+    lookup: &Lookup,
+    image: &str,
+    signature_repository: &str,
+) -> anyhow::Result<()> {
     let mut text = String::new();
     line(
         &mut text,
-        &format!("{} {} ({})", Mark::Image, lookup.image, lookup.digest),
+        &format!("{} {image} ({})", Mark::Image, lookup.digest),
     );
     if let Some(index) = &lookup.index_digest {
         line(&mut text, &format!("   platform child of index {index}"));
@@ -514,7 +519,11 @@ fn statement_type(json: &[u8]) -> Option<String> {
 }
 
 /// `tree --output json`.
-pub(crate) fn tree_json(lookup: &Lookup, signature_repository: &str) -> anyhow::Result<()> {
+pub(crate) fn tree_json(
+    lookup: &Lookup,
+    image: &str,
+    signature_repository: &str,
+) -> anyhow::Result<()> {
     #[derive(Serialize)]
     struct Tree<'a> {
         reference: String,
@@ -534,7 +543,7 @@ pub(crate) fn tree_json(lookup: &Lookup, signature_repository: &str) -> anyhow::
         predicate_type: Option<String>,
     }
     json(&Tree {
-        reference: lookup.image.to_string(),
+        reference: image.to_owned(),
         digest: lookup.digest.to_string(),
         index_digest: lookup.index_digest.as_ref().map(ToString::to_string),
         children: lookup

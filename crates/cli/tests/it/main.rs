@@ -12,6 +12,7 @@ mod conventions;
 mod cosign_blob_attestations;
 mod hostile;
 mod keys;
+mod layouts;
 mod man_pages;
 mod mock_registry;
 mod openssl_interop;

@@ -1,0 +1,346 @@
+//! Images carried on disk: OCI layouts and archives of them, written by skopeo 1.18 from the
+//! real registry (the image, and its `.sig` manifest copied beside it by tag), verified by vouch
+//! with no network (`unshare --net`), tampered with and refused.
+
+use std::path::Path;
+use std::process::Command;
+
+use tempfile::TempDir;
+
+use crate::registry_harness::{Auth, Image, Registry, run_ok, system_peer};
+use crate::verify_image_e2e::{bad_signature, signed_by_a, unsigned, vouch_verify};
+
+/// `skopeo copy docker://IMAGE oci:DIR:TAG` without its signatures (an `oci:` destination
+/// holds none), then its `.sig` manifest by tag beside it, as issue 14 describes.
+fn copy_to_layout(registry: &Registry, image: &Image, dir: &Path, with_signature: bool) {
+    let source = format!("docker://{}", image.reference());
+    run_ok(
+        registry
+            .skopeo_copy()
+            .args(["--src-tls-verify=false", "--remove-signatures"])
+            .arg(&source)
+            .arg(format!("oci:{}:{}", dir.display(), image.tag)),
+    );
+    if with_signature {
+        run_ok(
+            registry
+                .skopeo_copy()
+                .args(["--src-tls-verify=false", "--remove-signatures"])
+                .arg(format!(
+                    "docker://{}/{}:{}",
+                    image.host,
+                    image.repo,
+                    image.sig_tag()
+                ))
+                .arg(format!("oci:{}:{}", dir.display(), image.sig_tag())),
+        );
+    }
+}
+
+/// `vouch ARGS…`, its exit code and standard output.
+fn vouch(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_vouch"))
+        .args(args)
+        .env_remove("COSIGN_REPOSITORY")
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn tar_of(dir: &Path, archive: &Path) {
+    run_ok(
+        system_peer("tar")
+            .arg("-C")
+            .arg(dir)
+            .arg("-cf")
+            .arg(archive)
+            .arg("."),
+    );
+}
+
+#[test]
+fn skopeo_layouts_and_archives_verify_offline() {
+    let registry = Registry::start(Auth::None);
+    let work = TempDir::new().unwrap();
+    let signed = signed_by_a(&registry, work.path());
+    let image = &signed.image;
+    let dir = work.path().join("carried");
+    copy_to_layout(&registry, image, &dir, true);
+    let key_a = signed.key_a.public.to_str().unwrap();
+    let key_b = signed.key_b.public.to_str().unwrap();
+    let layout = format!("oci:{}:{}", dir.display(), image.tag);
+    let flags = ["--insecure-ignore-tlog"];
+
+    let (code, report) = vouch_verify(&signed.key_a.public, std::slice::from_ref(&layout), &flags);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["images"][0]["digest"], image.digest.as_str());
+    assert_eq!(report["images"][0]["reference"], layout.as_str());
+    assert_eq!(
+        report["images"][0]["signatures"].as_array().unwrap().len(),
+        1
+    );
+    let (code, report) = vouch_verify(&signed.key_b.public, std::slice::from_ref(&layout), &flags);
+    assert_eq!(code, 12, "{report:#}");
+
+    // No network at all: the registry is gone from this namespace.
+    let output = Command::new(system_peer("unshare").get_program())
+        .args(["--net", "--"])
+        .arg(env!("CARGO_BIN_EXE_vouch"))
+        .args(["verify", "--insecure-ignore-tlog", "--key", key_a, &layout])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "under unshare --net: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains(": verified"));
+
+    // The only image, found without naming it; cosign's --local-image.
+    let bare = format!("oci:{}", dir.display());
+    assert_eq!(
+        vouch(&["verify", "--insecure-ignore-tlog", "--key", key_a, &bare]).0,
+        0
+    );
+    let path = dir.to_str().unwrap();
+    assert_eq!(
+        vouch(&[
+            "verify",
+            "--insecure-ignore-tlog",
+            "--key",
+            key_a,
+            "--local-image",
+            path
+        ])
+        .0,
+        0
+    );
+    // The same content in `cosign save`'s shape: entries told apart by `kind`, no names.
+    let cosign_dir = work.path().join("cosign-save");
+    copy_to_layout(&registry, image, &cosign_dir, true);
+    to_cosign_save_index(&cosign_dir);
+    let cosign_path = cosign_dir.to_str().unwrap();
+    let (code, out, err) = vouch(&[
+        "verify",
+        "--insecure-ignore-tlog",
+        "--key",
+        key_a,
+        "--local-image",
+        cosign_path,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, _) = vouch(&[
+        "verify",
+        "--insecure-ignore-tlog",
+        "--key",
+        key_b,
+        "--local-image",
+        cosign_path,
+    ]);
+    assert_eq!(code, 12);
+
+    let (code, out, _) = vouch(&["tree", &layout]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!("oci:{}:{}", dir.display(), image.sig_tag())),
+        "{out}"
+    );
+
+    // Archives of the folder, plain, zstd and gzip.
+    let tar = work.path().join("carried.tar");
+    tar_of(&dir, &tar);
+    run_ok(system_peer("zstd").args(["-q", "-k", "-f"]).arg(&tar));
+    run_ok(
+        Command::new(system_peer("gzip").get_program())
+            .args(["-k", "-f"])
+            .arg(&tar),
+    );
+    for archive in ["carried.tar", "carried.tar.zst", "carried.tar.gz"] {
+        let reference = format!(
+            "oci-archive:{}:{}",
+            work.path().join(archive).display(),
+            image.tag
+        );
+        let (code, out, err) = vouch(&[
+            "verify",
+            "--insecure-ignore-tlog",
+            "--key",
+            key_a,
+            &reference,
+        ]);
+        assert_eq!(code, 0, "{archive}: {out}{err}");
+        let (code, _, _) = vouch(&[
+            "verify",
+            "--insecure-ignore-tlog",
+            "--key",
+            key_b,
+            &reference,
+        ]);
+        assert_eq!(code, 12, "{archive}");
+    }
+
+    // skopeo's own oci-archive holds the image alone: read, and unsigned.
+    let skopeo_archive = work.path().join("skopeo.tar");
+    run_ok(
+        registry
+            .skopeo_copy()
+            .args(["--src-tls-verify=false", "--remove-signatures"])
+            .arg(format!("docker://{}", image.reference()))
+            .arg(format!(
+                "oci-archive:{}:{}",
+                skopeo_archive.display(),
+                image.tag
+            )),
+    );
+    let reference = format!("oci-archive:{}", skopeo_archive.display());
+    let (code, out, err) = vouch(&[
+        "verify",
+        "--insecure-ignore-tlog",
+        "--key",
+        key_a,
+        &reference,
+    ]);
+    assert_eq!(code, 10, "{out}{err}");
+
+    // A name the layout does not hold is "image not found".
+    let missing = format!("oci:{}:v9", dir.display());
+    let (code, _, err) = vouch(&["verify", "--insecure-ignore-tlog", "--key", key_a, &missing]);
+    assert_eq!(code, 11, "{err}");
+}
+
+#[test]
+fn a_layout_changed_after_signing_is_refused() {
+    let registry = Registry::start(Auth::None);
+    let work = TempDir::new().unwrap();
+    let signed = signed_by_a(&registry, work.path());
+    let key_a = signed.key_a.public.to_str().unwrap().to_owned();
+    let verify = |reference: &str| {
+        vouch(&[
+            "verify",
+            "--insecure-ignore-tlog",
+            "--key",
+            &key_a,
+            reference,
+        ])
+    };
+
+    // A layer's bytes changed (the manifest, and so the signed digest, unchanged).
+    let dir = work.path().join("layer");
+    copy_to_layout(&registry, &signed.image, &dir, true);
+    let layer = layer_blob(&dir, &signed.image.tag);
+    let mut bytes = std::fs::read(&layer).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&layer, &bytes).unwrap();
+    let (code, out, err) = verify(&format!("oci:{}:{}", dir.display(), signed.image.tag));
+    assert_eq!(code, 13, "{out}{err}");
+    assert!(err.contains("changed"), "{err}");
+    assert!(!out.contains("verified"), "{out}");
+    // The same, carried in an archive.
+    let tar = work.path().join("layer.tar");
+    tar_of(&dir, &tar);
+    let (code, out, err) = verify(&format!(
+        "oci-archive:{}:{}",
+        tar.display(),
+        signed.image.tag
+    ));
+    assert_eq!(code, 13, "{out}{err}");
+
+    // A signature that does not verify (its signature bytes changed in the registry, then
+    // carried): refused as in the registry, exit 12.
+    let bad = bad_signature(&registry, work.path());
+    let dir = work.path().join("bad");
+    copy_to_layout(&registry, &bad.image, &dir, true);
+    let key = bad.key_a.public.to_str().unwrap();
+    let reference = format!("oci:{}:{}", dir.display(), bad.image.tag);
+    let (code, out, err) = vouch(&["verify", "--insecure-ignore-tlog", "--key", key, &reference]);
+    assert_eq!(code, 12, "{out}{err}");
+
+    // An image carried without its signature is unsigned, exit 10.
+    let plain = unsigned(&registry, work.path());
+    let dir = work.path().join("unsigned");
+    copy_to_layout(&registry, &plain.image, &dir, false);
+    let key = plain.key_a.public.to_str().unwrap();
+    let reference = format!("oci:{}:{}", dir.display(), plain.image.tag);
+    let (code, out, err) = vouch(&["verify", "--insecure-ignore-tlog", "--key", key, &reference]);
+    assert_eq!(code, 10, "{out}{err}");
+}
+
+#[test]
+fn hostile_archives_are_refused() {
+    let work = TempDir::new().unwrap();
+    let dir = work.path().join("layout");
+    std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", dir.join("index.json")).unwrap();
+    let tar = work.path().join("link.tar");
+    tar_of(&dir, &tar);
+    let reference = format!("oci-archive:{}", tar.display());
+    let key = crate::registry_harness::generate_key(work.path(), "k", "p");
+    let key = key.public.to_str().unwrap();
+    let (code, out, err) = vouch(&["verify", "--insecure-ignore-tlog", "--key", key, &reference]);
+    assert_eq!(code, 13, "{out}{err}");
+    assert!(err.contains("link"), "{err}");
+
+    // Not a layout at all.
+    let (code, _, err) = vouch(&[
+        "verify",
+        "--key",
+        key,
+        &format!("oci:{}", work.path().display()),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("oci-layout"), "{err}");
+}
+
+/// Rewrites a skopeo layout's `index.json` (entries named by `ref.name`) as `cosign save`
+/// writes it (cosign v2.6 `pkg/oci/layout`): the image annotated `kind:
+/// dev.cosignproject.cosign/image`, its `.sig` manifest `kind: dev.cosignproject.cosign/sigs`,
+/// no names, three-space indent.
+fn to_cosign_save_index(dir: &Path) {
+    let path = dir.join("index.json");
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    for entry in index["manifests"].as_array_mut().unwrap() {
+        let name = entry["annotations"]["org.opencontainers.image.ref.name"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let kind = if name.ends_with(".sig") {
+            "sigs"
+        } else {
+            "image"
+        };
+        entry["annotations"] =
+            serde_json::json!({ "kind": format!("dev.cosignproject.cosign/{kind}") });
+    }
+    let mut text = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"   ");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut text, formatter);
+    serde::Serialize::serialize(&index, &mut serializer).unwrap();
+    std::fs::write(&path, text).unwrap();
+}
+
+/// The file of the first layer of the image tagged `tag` in the layout `dir`.
+fn layer_blob(dir: &Path, tag: &str) -> std::path::PathBuf {
+    let blob = |digest: &str| {
+        dir.join("blobs/sha256")
+            .join(digest.trim_start_matches("sha256:"))
+    };
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let entry = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["annotations"]["org.opencontainers.image.ref.name"] == tag)
+        .unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(blob(entry["digest"].as_str().unwrap())).unwrap())
+            .unwrap();
+    blob(manifest["layers"][0]["digest"].as_str().unwrap())
+}
