@@ -5,6 +5,7 @@
 mod attest;
 mod inputs;
 mod measure;
+mod offline;
 
 use std::fs;
 use std::io::ErrorKind;
@@ -28,6 +29,8 @@ pub(crate) enum Which {
     Oci(crate::bench_oci::Options),
     /// vouch verify-blob-attestation of SBOM attestations against sha256sum reading the SBOM.
     Attest(attest::Options),
+    /// vouch verify of a signed image in a .tar.zst layout archive against zstd -dc.
+    Offline(offline::Options),
 }
 
 /// Targets (docs/performance.md): the default way on one file, on the machines we measure; no
@@ -42,6 +45,7 @@ pub(crate) fn run(root: &Path, which: &Which) -> anyhow::Result<()> {
         Which::Blob { runs } => *runs,
         Which::Oci(options) => return crate::bench_oci::run(root, options),
         Which::Attest(options) => return attest::run(root, options),
+        Which::Offline(options) => return offline::run(root, options),
     };
     let openssl = require("openssl", "apt-get install openssl")?;
     let time = PathBuf::from("/usr/bin/time");

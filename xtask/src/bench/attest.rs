@@ -14,7 +14,7 @@ use std::process::Command;
 
 use anyhow::{Context, ensure};
 
-use super::measure::{self, Expect, Invocation, Stats};
+use super::measure::{self, Expect, Invocation, Stats, run_ok};
 
 /// Targets (docs/performance.md, "Attestations"), for SBOMs of [`TARGET_SIZE`] MB and more:
 /// below it, the fixed cost of a run (start-up, the trust root) weighs more than the SBOM.
@@ -189,19 +189,6 @@ fn report(rows: &[Row], runs: u32, load_start: &str) -> String {
         "targets from {TARGET_SIZE} MB: vouch ≤ {TIME_TARGET}× sha256sum's time, peak RSS ≤ {RSS_TARGET}× the SBOM (`!` marks a miss)"
     );
     out
-}
-
-fn run_ok(command: &mut Command) -> anyhow::Result<()> {
-    let out = command
-        .output()
-        .with_context(|| format!("running {command:?}"))?;
-    ensure!(
-        out.status.success(),
-        "{command:?} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(())
 }
 
 /// One package of the generated SBOM, `n`th.

@@ -194,3 +194,17 @@ pub(crate) fn peak_rss_kib(time: &Path, inv: &Invocation) -> anyhow::Result<u64>
     }
     bail!("no `Maximum resident set size` in the output of /usr/bin/time -v:\n{stderr}")
 }
+
+/// Runs a setup command (not timed), failing with its standard error if it fails.
+pub(crate) fn run_ok(command: &mut Command) -> anyhow::Result<()> {
+    let out = command
+        .output()
+        .with_context(|| format!("running {command:?}"))?;
+    ensure!(
+        out.status.success(),
+        "{command:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
