@@ -7,7 +7,8 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
-use crate::registry_harness::{Auth, Image, Registry, run_ok, system_peer};
+use crate::registry_harness::{Auth, Image, Registry, build_image, push, run_ok, system_peer};
+use crate::sign_image_e2e::{PASSWORD, vouch_key};
 use crate::verify_image_e2e::{bad_signature, signed_by_a, unsigned, vouch_verify};
 
 /// `skopeo copy docker://IMAGE oci:DIR:TAG` without its signatures (an `oci:` destination
@@ -211,6 +212,60 @@ fn skopeo_layouts_and_archives_verify_offline() {
     let missing = format!("oci:{}:v9", dir.display());
     let (code, _, err) = vouch(&["verify", "--insecure-ignore-tlog", "--key", key_a, &missing]);
     assert_eq!(code, 11, "{err}");
+}
+
+#[test]
+fn bundle_referrers_carried_by_skopeo_verify_offline() {
+    let registry = Registry::start(Auth::None);
+    let work = TempDir::new().unwrap();
+    let (private, public) = vouch_key(work.path(), "vouch");
+    let (_, other) = vouch_key(work.path(), "other");
+    let image = push(
+        &build_image(work.path(), "bundle", b"signed with a bundle referrer\n"),
+        &registry,
+        "test/bundle:v1",
+    );
+    // A cosign v3 bundle referrer; distribution 2.8 has no referrers API, so it is listed in
+    // the tag-schema index `sha256-<hex>`, which skopeo copies with its manifests (--all).
+    let signed = Command::new(env!("CARGO_BIN_EXE_vouch"))
+        .arg("sign")
+        .arg("--key")
+        .arg(&private)
+        .arg(image.reference())
+        .env("VOUCH_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(signed.status.success(), "{signed:?}");
+    let dir = work.path().join("carried");
+    copy_to_layout(&registry, &image, &dir, false);
+    let schema_tag = image.digest.replace(':', "-");
+    run_ok(
+        registry
+            .skopeo_copy()
+            .args(["--src-tls-verify=false", "--remove-signatures", "--all"])
+            .arg(format!(
+                "docker://{}/{}:{schema_tag}",
+                image.host, image.repo
+            ))
+            .arg(format!("oci:{}:{schema_tag}", dir.display())),
+    );
+    let reference = format!("oci:{}:{}", dir.display(), image.tag);
+    let (code, report) = vouch_verify(
+        &public,
+        std::slice::from_ref(&reference),
+        &["--insecure-ignore-tlog"],
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        report["images"][0]["signatures"].as_array().unwrap().len(),
+        1
+    );
+    let (code, report) = vouch_verify(
+        &other,
+        std::slice::from_ref(&reference),
+        &["--insecure-ignore-tlog"],
+    );
+    assert_eq!(code, 12, "{report:#}");
 }
 
 #[test]
