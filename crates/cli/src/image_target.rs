@@ -101,6 +101,24 @@ pub(crate) fn parse_targets(
         .collect()
 }
 
+/// Warns that `--signature-repository` (or `COSIGN_REPOSITORY`) does not apply to images on
+/// disk, if it is set and some are: their signatures are in the layout.
+pub(crate) fn warn_unused_signature_repository(
+    targets: &[(String, Target)],
+    options: &LookupOptions,
+) {
+    if options.signature_repository.is_some()
+        && targets
+            .iter()
+            .any(|(_, target)| target.registry().is_none())
+    {
+        crate::output::warning(
+            "--signature-repository (or COSIGN_REPOSITORY) applies to images in registries only: \
+             the signatures of an image on disk are read from its layout",
+        );
+    }
+}
+
 /// Looks the image up where it is. A layout is read on a blocking thread.
 pub(crate) async fn look_up(
     client: &RegistryClient,

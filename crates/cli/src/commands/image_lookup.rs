@@ -45,6 +45,10 @@ fn look_up(args: &ImageLookupArgs, attestations: bool) -> anyhow::Result<(Lookup
     if attestations {
         options = options.with_attestations();
     }
+    image_target::warn_unused_signature_repository(
+        &[(args.image.clone(), target.clone())],
+        &options,
+    );
     let repository = match (&target, &options.signature_repository) {
         (Target::Layout { .. }, _) => target.layout_place().unwrap_or_default(),
         (Target::Registry(_), Some(repository)) => repository.to_string(),

@@ -49,6 +49,7 @@ pub(crate) fn run(args: &VerifyAttestationArgs) -> anyhow::Result<Outcome> {
         .with_attestations()
         .with_attestation_sizes()
         .without_signature_tag();
+    image_target::warn_unused_signature_repository(&images, &options);
     let client = registry_flags::registry_client(&args.lookup.registry)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -50,12 +50,14 @@ pub(crate) fn run(args: &VerifyImageArgs) -> anyhow::Result<Outcome> {
     {
         return Err(InputError::Usage {
             message: format!(
-                "--check-identity compares the signed docker-reference with the image's                  repository, and `{given}` is a layout, which has none"
+                "--check-identity compares the signed docker-reference with the image's \
+                 repository, and `{given}` is a layout, which has none"
             ),
         }
         .into());
     }
     let options = lookup_options(&args.lookup)?;
+    image_target::warn_unused_signature_repository(&images, &options);
     let client = registry_client(&args.lookup.registry)?;
     let shared = Arc::new(Shared {
         policy,

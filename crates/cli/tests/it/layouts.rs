@@ -121,6 +121,22 @@ fn skopeo_layouts_and_archives_verify_offline() {
         .0,
         0
     );
+    // --signature-repository points at registries: warned about, and the layout still read.
+    let (code, out, err) = vouch(&[
+        "verify",
+        "--insecure-ignore-tlog",
+        "--key",
+        key_a,
+        "--signature-repository",
+        "registry.example/signatures",
+        &layout,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("applies to images in registries only"),
+        "{err}"
+    );
+
     // The same content in `cosign save`'s shape: entries told apart by `kind`, no names.
     let cosign_dir = work.path().join("cosign-save");
     copy_to_layout(&registry, image, &cosign_dir, true);
@@ -340,6 +356,11 @@ fn hostile_archives_are_refused() {
     let (code, out, err) = vouch(&["verify", "--insecure-ignore-tlog", "--key", key, &reference]);
     assert_eq!(code, 13, "{out}{err}");
     assert!(err.contains("link"), "{err}");
+
+    // --check-identity needs a registry repository; a layout has none.
+    let (code, _, err) = vouch(&["verify", "--key", key, "--check-identity", &reference]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--check-identity"), "{err}");
 
     // Not a layout at all.
     let (code, _, err) = vouch(&[
