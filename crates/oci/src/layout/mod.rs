@@ -26,6 +26,7 @@ mod error;
 mod index;
 mod store;
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::Path;
 
@@ -177,7 +178,7 @@ impl Layout {
         options: LookupOptions,
     ) -> Result<Lookup, LayoutLookupFailure> {
         let entry = self.resolve(reference)?;
-        self.check_image(entry.digest(), entry.size(), 0)?;
+        self.check_image(entry.digest(), entry.size(), 0, &mut HashSet::new())?;
         let image = ImageRef::parse(&format!("oci-layout.invalid/image@{}", entry.digest()))?;
         let mut lookup = SignatureLookup::new(image, options);
         loop {
@@ -194,8 +195,19 @@ impl Layout {
     }
 
     /// Checks the manifest or index `digest` and everything under it: present, of the
-    /// declared sizes, unchanged.
-    fn check_image(&self, digest: &OciDigest, size: u64, depth: usize) -> Result<(), LayoutError> {
+    /// declared sizes, unchanged. Each blob is checked once per declared size (`checked`),
+    /// however often the manifests name it: an index listing one child a thousand times costs
+    /// one check.
+    fn check_image(
+        &self,
+        digest: &OciDigest,
+        size: u64,
+        depth: usize,
+        checked: &mut HashSet<(OciDigest, u64)>,
+    ) -> Result<(), LayoutError> {
+        if !checked.insert((digest.clone(), size)) {
+            return Ok(());
+        }
         let what = || format!("{}: manifest {digest}", self.what);
         let bytes = match self.store.read(digest, MAX_MANIFEST_BYTES)? {
             BlobBytes::Found(bytes) => bytes,
@@ -223,10 +235,10 @@ impl Layout {
         }
         match manifest::parse_document(&bytes, None) {
             Ok(Document::Manifest(parsed)) => {
-                self.store
-                    .check(&parsed.config.digest, parsed.config.size)?;
-                for layer in &parsed.layers {
-                    self.store.check(&layer.digest, layer.size)?;
+                for blob in std::iter::once(&parsed.config).chain(&parsed.layers) {
+                    if checked.insert((blob.digest.clone(), blob.size)) {
+                        self.store.check(&blob.digest, blob.size)?;
+                    }
                 }
                 Ok(())
             }
@@ -235,7 +247,7 @@ impl Layout {
                     if manifest::is_image_manifest(&child.media_type)
                         || manifest::is_index(&child.media_type)
                     {
-                        self.check_image(&child.digest, child.size, depth + 1)?;
+                        self.check_image(&child.digest, child.size, depth + 1, checked)?;
                     }
                 }
                 Ok(())
