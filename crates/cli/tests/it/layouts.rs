@@ -285,6 +285,76 @@ fn bundle_referrers_carried_by_skopeo_verify_offline() {
 }
 
 #[test]
+fn attestations_carried_in_layouts_verify_offline() {
+    let registry = Registry::start(Auth::None);
+    let work = TempDir::new().unwrap();
+    let (private, public) = vouch_key(work.path(), "vouch");
+    let (_, other) = vouch_key(work.path(), "other");
+    let image = push(
+        &build_image(work.path(), "attested", b"attested image\n"),
+        &registry,
+        "test/attested:v1",
+    );
+    let predicate = work.path().join("provenance.json");
+    std::fs::write(
+        &predicate,
+        r#"{"buildDefinition":{"buildType":"https://vouch.invalid/build/v1","externalParameters":{}},"runDetails":{"builder":{"id":"https://vouch.invalid/builder"}}}"#,
+    )
+    .unwrap();
+    // cosign 2's `.att` tag, as vouch attest --signature-format legacy writes it.
+    let attested = Command::new(env!("CARGO_BIN_EXE_vouch"))
+        .args([
+            "attest",
+            "--signature-format",
+            "legacy",
+            "--type",
+            "slsaprovenance1",
+        ])
+        .arg("--key")
+        .arg(&private)
+        .arg("--predicate")
+        .arg(&predicate)
+        .arg(image.reference())
+        .env("VOUCH_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(attested.status.success(), "{attested:?}");
+    let dir = work.path().join("carried");
+    copy_to_layout(&registry, &image, &dir, false);
+    let att_tag = format!("{}.att", image.digest.replace(':', "-"));
+    run_ok(
+        registry
+            .skopeo_copy()
+            .args(["--src-tls-verify=false", "--remove-signatures"])
+            .arg(format!("docker://{}/{}:{att_tag}", image.host, image.repo))
+            .arg(format!("oci:{}:{att_tag}", dir.display())),
+    );
+    let tar = work.path().join("carried.tar");
+    tar_of(&dir, &tar);
+    for reference in [
+        format!("oci:{}:{}", dir.display(), image.tag),
+        format!("oci-archive:{}:{}", tar.display(), image.tag),
+    ] {
+        let verify = |key: &Path| {
+            vouch(&[
+                "verify-attestation",
+                "--insecure-ignore-tlog",
+                "--type",
+                "slsaprovenance1",
+                "--key",
+                key.to_str().unwrap(),
+                &reference,
+            ])
+        };
+        let (code, out, err) = verify(&public);
+        assert_eq!(code, 0, "{reference}: {out}{err}");
+        let (code, out, err) = verify(&other);
+        assert_eq!(code, 12, "{reference}: {out}{err}");
+        assert!(!out.contains(": verified"), "{out}");
+    }
+}
+
+#[test]
 fn a_layout_changed_after_signing_is_refused() {
     let registry = Registry::start(Auth::None);
     let work = TempDir::new().unwrap();
