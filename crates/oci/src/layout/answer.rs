@@ -9,12 +9,17 @@
 //!   those of a `sha256-<hex>` tag-schema index copied beside them; none is a 404, as from a
 //!   registry without the referrers API, so that the lookup goes on to the tag schema.
 
+use std::collections::HashSet;
+
 use crate::manifest::{self, Document, OCI_INDEX};
 use crate::{Fetch, MAX_MANIFEST_BYTES, OciDigest};
 
 use super::index::{KIND_ATTESTATIONS, KIND_IMAGE, KIND_IMAGE_INDEX, KIND_SIGNATURES};
 use super::store::BlobBytes;
 use super::{Layout, LayoutError};
+
+/// Most bytes of `index.json`'s manifests read to answer one referrers listing.
+const MAX_SCANNED_BYTES: u64 = 64 << 20;
 
 /// An answer owned by the driver, lent to the lookup as a [`crate::Response`].
 pub(crate) enum Answer {
@@ -114,9 +119,15 @@ impl Layout {
     /// of a `sha256-<hex>` tag-schema index beside them; 404 if there are none.
     fn referrers(&self, digest: &OciDigest) -> Result<Answer, LayoutError> {
         let mut listed: Vec<serde_json::Value> = Vec::new();
-        let mut seen: Vec<&OciDigest> = Vec::new();
+        // Each manifest read once, however often index.json names it, and at most
+        // MAX_SCANNED_BYTES of them: index.json comes from outside.
+        let mut seen: HashSet<&OciDigest> = HashSet::new();
+        let mut in_listing: HashSet<OciDigest> = HashSet::new();
+        let mut scanned = 0u64;
         for entry in self.index.entries() {
-            if !manifest::is_image_manifest(entry.media_type()) || entry.size() > MAX_MANIFEST_BYTES
+            if !manifest::is_image_manifest(entry.media_type())
+                || entry.size() > MAX_MANIFEST_BYTES
+                || !seen.insert(entry.digest())
             {
                 continue;
             }
@@ -124,17 +135,26 @@ impl Layout {
             else {
                 continue;
             };
+            scanned += bytes.len() as u64;
+            if scanned > MAX_SCANNED_BYTES {
+                return Err(LayoutError::refused(
+                    &self.what,
+                    format!(
+                        "index.json names more than {MAX_SCANNED_BYTES} bytes of manifests to \
+                         search for referrers (a real layout holds a few KiB each); keep only \
+                         the images to verify and their signatures in the layout"
+                    ),
+                ));
+            }
             let Ok(Document::Manifest(parsed)) =
                 manifest::parse_document(&bytes, Some(entry.media_type()))
             else {
                 continue;
             };
-            if parsed.subject.as_ref().map(|subject| &subject.digest) != Some(digest)
-                || seen.contains(&entry.digest())
-            {
+            if parsed.subject.as_ref().map(|subject| &subject.digest) != Some(digest) {
                 continue;
             }
-            seen.push(entry.digest());
+            in_listing.insert(entry.digest().clone());
             let mut descriptor = serde_json::json!({
                 "mediaType": entry.media_type(),
                 "digest": entry.digest().to_string(),
@@ -158,7 +178,7 @@ impl Layout {
             && let Ok(Document::Index(index)) = manifest::parse_document(&bytes, None)
         {
             for child in index.manifests {
-                if !seen.contains(&&child.digest) {
+                if in_listing.insert(child.digest.clone()) {
                     listed.push(serde_json::json!({
                         "mediaType": child.media_type,
                         "digest": child.digest.to_string(),

@@ -95,20 +95,15 @@ impl Store {
                 if found != size {
                     return Err(wrong_size(digest, size, found));
                 }
-                let mut hasher = Hasher::new(digest.algorithm());
-                let mut buffer = vec![0; 1 << 20];
-                loop {
-                    let read = file
-                        .read(&mut buffer)
-                        .map_err(|err| LayoutError::io(path.display().to_string(), err))?;
-                    if read == 0 {
-                        break;
-                    }
-                    hasher.update(&buffer[..read]);
-                }
-                let computed = hasher.finish();
-                if computed != *digest {
-                    return Err(mismatch(&path, digest, &computed));
+                let computed = vouch_blob::digest_reader(&mut file, &[digest.algorithm()])
+                    .map_err(|err| LayoutError::io(path.display().to_string(), err))?;
+                if computed.first().map(vouch_blob::Digest::as_bytes)
+                    != Some(&digest.to_bytes()[..])
+                {
+                    let found = computed
+                        .first()
+                        .map_or_else(String::new, ToString::to_string);
+                    return Err(mismatch(&path, digest, &found));
                 }
                 Ok(())
             }
@@ -189,7 +184,7 @@ fn wrong_size(digest: &OciDigest, expected: u64, found: u64) -> LayoutError {
     )
 }
 
-fn mismatch(path: &Path, expected: &OciDigest, found: &OciDigest) -> LayoutError {
+fn mismatch(path: &Path, expected: &OciDigest, found: &dyn std::fmt::Display) -> LayoutError {
     LayoutError::corrupt(
         path.display().to_string(),
         format!(
