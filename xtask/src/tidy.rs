@@ -36,9 +36,10 @@ const LIBRARIES: [(&str, Role); 6] = [
     ("attest", Role::Pure),
     (
         "oci",
-        // `registry`: HTTP; `layout`: layout folders and archives on disk.
+        // `registry`: HTTP; `layout`: layout folders and archives on disk; `copy`: images
+        // streamed between the two.
         Role::PureWithDriver {
-            driver_dirs: &["registry", "layout"],
+            driver_dirs: &["registry", "layout", "copy"],
         },
     ),
     (

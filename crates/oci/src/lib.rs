@@ -16,6 +16,8 @@
 
 pub mod attach;
 mod candidate;
+#[cfg(feature = "copy")]
+pub mod copy;
 mod digest;
 mod error;
 mod fetch;
@@ -49,9 +51,10 @@ pub use reference::{DOCKER_HUB, ImageRef, Repository};
 pub use registry::fuzzing;
 #[cfg(feature = "registry")]
 pub use registry::{
-    AttachOutcome, Attached, Credentials, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES,
-    DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_BACKOFF, DEFAULT_TIMEOUT, FetchStatus, FetchedBody,
-    LookupFailure, PutManifest, RegistryClient, RegistryError, RegistryErrorKind, RegistryOptions,
+    AttachOutcome, Attached, BlobBody, BlobDownload, BlobPush, ByteStream, Credentials,
+    DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_BACKOFF,
+    DEFAULT_TIMEOUT, FetchStatus, FetchedBody, LookupFailure, PutManifest, RegistryClient,
+    RegistryError, RegistryErrorKind, RegistryOptions,
 };
 pub use verify::{
     COSIGN_SIGN_PREDICATE_TYPE, ImagePolicy, ImageVerifyError, Rejection, RejectionCategory,

@@ -177,7 +177,21 @@ impl FallbackIndex {
     ///
     /// [`Error::TooLarge`] if the index would exceed [`crate::MAX_MANIFEST_BYTES`].
     pub fn with(&self, referrer: &BundleReferrer) -> Result<Option<Content>> {
-        let digest = referrer.manifest().digest().to_string();
+        self.with_entry(referrer.index_entry())
+    }
+
+    /// The index with `entry` (a descriptor of a referrer manifest) listed, or `None` if an
+    /// entry of its digest already is.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::with`].
+    pub fn with_entry(&self, entry: Value) -> Result<Option<Content>> {
+        let digest = entry
+            .get("digest")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         if self
             .entries()
             .iter()
@@ -186,7 +200,7 @@ impl FallbackIndex {
             return Ok(None);
         }
         let mut entries = self.entries().to_vec();
-        entries.push(referrer.index_entry());
+        entries.push(entry);
         let mut document = self.document.clone();
         document.insert("schemaVersion".to_owned(), json!(2));
         document.insert("mediaType".to_owned(), json!(OCI_INDEX));

@@ -14,6 +14,7 @@ use std::sync::mpsc;
 
 use super::LayoutError;
 use super::store::{Hasher, MemoryBlobs};
+use super::writer::{BlobFile, LayoutWriter};
 use crate::OciDigest;
 
 /// Bounds on reading an archive.
@@ -70,10 +71,13 @@ const CHUNK: usize = 1 << 20;
 const BUFFERS: usize = 4;
 
 /// Reads an archive of a layout from `reader` (tar, gzip or zstd, told by its first bytes).
+/// With `extract`, every blob is also written there (checked before it takes its name), and
+/// none is kept in memory.
 pub(crate) fn read_archive(
     reader: impl Read,
     what: &str,
     limits: ArchiveLimits,
+    extract: Option<&LayoutWriter>,
 ) -> Result<ArchiveContent, LayoutError> {
     let mut reader = BufReader::with_capacity(256 * 1024, reader);
     let magic = reader
@@ -104,8 +108,15 @@ pub(crate) fn read_archive(
         for _ in 0..BUFFERS {
             let _ = give_back.send(vec![0; CHUNK]);
         }
-        let hashing = scope.spawn(move || hash_blobs(&receive_jobs, &give_back));
-        let read = read_entries(&mut archive, what, limits, &jobs, &buffers);
+        let hashing = scope.spawn(move || hash_blobs(&receive_jobs, &give_back, extract));
+        let read = read_entries(
+            &mut archive,
+            what,
+            limits,
+            extract.is_none(),
+            &jobs,
+            &buffers,
+        );
         drop(jobs);
         let hashed = hashing
             .join()
@@ -138,6 +149,7 @@ fn read_entries<R: Read>(
     archive: &mut tar::Archive<R>,
     what: &str,
     limits: ArchiveLimits,
+    keep_small: bool,
     jobs: &mpsc::SyncSender<Job>,
     buffers: &mpsc::Receiver<Vec<u8>>,
 ) -> Result<LayoutFiles, LayoutError> {
@@ -207,7 +219,7 @@ fn read_entries<R: Read>(
                     // Not a blob name (a stray file under blobs/): not part of the layout.
                     continue;
                 };
-                let keep = size <= limits.max_kept_blob;
+                let keep = keep_small && size <= limits.max_kept_blob;
                 if keep {
                     kept += size;
                     if kept > limits.max_kept_bytes {
@@ -268,23 +280,35 @@ fn read_some(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize
 struct Blob {
     name: String,
     digest: OciDigest,
-    hasher: Hasher,
+    sink: Sink,
     size: u64,
     kept: Option<Vec<u8>>,
+}
+
+/// Where a blob's bytes go: a hash only, or a file that hashes them and is named once they
+/// match.
+enum Sink {
+    Hash(Hasher),
+    File(BlobFile),
 }
 
 /// The hashing side: one blob at a time, checked against its name when it ends.
 fn hash_blobs(
     jobs: &mpsc::Receiver<Job>,
     give_back: &mpsc::Sender<Vec<u8>>,
+    extract: Option<&LayoutWriter>,
 ) -> Result<MemoryBlobs, LayoutError> {
     let mut blobs = MemoryBlobs::default();
     let mut current: Option<Blob> = None;
     for job in jobs {
         match job {
             Job::Start { name, digest, keep } => {
+                let sink = match extract {
+                    Some(writer) => Sink::File(writer.blob(&digest)?),
+                    None => Sink::Hash(Hasher::new(digest.algorithm())),
+                };
                 current = Some(Blob {
-                    hasher: Hasher::new(digest.algorithm()),
+                    sink,
                     name,
                     digest,
                     size: 0,
@@ -293,7 +317,10 @@ fn hash_blobs(
             }
             Job::Data(buffer) => {
                 if let Some(blob) = current.as_mut() {
-                    blob.hasher.update(&buffer);
+                    match &mut blob.sink {
+                        Sink::Hash(hasher) => hasher.update(&buffer),
+                        Sink::File(file) => file.write(&buffer)?,
+                    }
                     blob.size += buffer.len() as u64;
                     if let Some(kept) = &mut blob.kept {
                         kept.extend_from_slice(&buffer);
@@ -305,11 +332,24 @@ fn hash_blobs(
                 if let Some(Blob {
                     name,
                     digest,
-                    hasher,
+                    sink,
                     size,
                     kept,
                 }) = current.take()
                 {
+                    let hasher = match sink {
+                        Sink::Hash(hasher) => hasher,
+                        Sink::File(file) => {
+                            file.commit(size).map_err(|err| match err {
+                                LayoutError::Corrupt { detail, .. } => {
+                                    LayoutError::corrupt(format!("archive entry {name:?}"), detail)
+                                }
+                                other => other,
+                            })?;
+                            blobs.sizes.insert(digest, size);
+                            continue;
+                        }
+                    };
                     let found = hasher.finish();
                     if found != digest {
                         return Err(LayoutError::corrupt(
@@ -421,7 +461,7 @@ mod tests {
         );
         entries.push(("index.json", b"[]"));
         let tar = tar_of(&entries);
-        let content = read_archive(&tar[..], "a.tar", limits()).unwrap();
+        let content = read_archive(&tar[..], "a.tar", limits(), None).unwrap();
         for blob in &blobs {
             assert_eq!(&content.blobs.kept[&OciDigest::sha256_of(blob)], blob);
         }
@@ -434,17 +474,17 @@ mod tests {
         let name = format!("blobs/sha256/{}", digest.hex());
         let changed = tar_of(&[(&name, b"hellO")]);
         assert!(matches!(
-            read_archive(&changed[..], "a", limits()),
+            read_archive(&changed[..], "a", limits(), None),
             Err(LayoutError::Corrupt { .. })
         ));
         let escaping = tar_of(&[("../index.json", b"{}")]);
         assert!(matches!(
-            read_archive(&escaping[..], "a", limits()),
+            read_archive(&escaping[..], "a", limits(), None),
             Err(LayoutError::Refused { .. })
         ));
         let twice = tar_of(&[("index.json", b"{}"), ("./index.json", b"{}")]);
         assert!(matches!(
-            read_archive(&twice[..], "a", limits()),
+            read_archive(&twice[..], "a", limits(), None),
             Err(LayoutError::Refused { .. })
         ));
     }
@@ -457,7 +497,7 @@ mod tests {
         let compressed = zstd::encode_all(&tar[..], 3).unwrap();
         let mut limits = limits();
         limits.max_stream_bytes = 1 << 20;
-        let err = read_archive(&compressed[..], "bomb.tar.zst", limits).unwrap_err();
+        let err = read_archive(&compressed[..], "bomb.tar.zst", limits, None).unwrap_err();
         assert!(err.to_string().contains("compression bomb"), "{err}");
     }
 }

@@ -20,11 +20,13 @@
 //! writes them; `cosign save`'s `sigs` and `atts` entries of its image; and manifests in
 //! `index.json` whose `subject` is the image (referrers).
 
-mod answer;
+pub(crate) mod answer;
 mod archive;
 mod error;
 mod index;
-mod store;
+mod pack;
+pub(crate) mod store;
+mod writer;
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -36,6 +38,8 @@ pub use index::{
     COSIGN_KIND, IndexEntry, KIND_ATTESTATIONS, KIND_IMAGE, KIND_IMAGE_INDEX, KIND_SIGNATURES,
     LayoutIndex, MAX_INDEX_ENTRIES, REF_NAME, check_oci_layout, is_signature_tag,
 };
+pub use pack::{Compression, write_archive};
+pub use writer::{BlobFile, LayoutWriter};
 
 use crate::manifest::{self, Document};
 use crate::{ImageRef, Lookup, LookupOptions, MAX_MANIFEST_BYTES, OciDigest, SignatureLookup};
@@ -125,7 +129,7 @@ impl Layout {
         what: &str,
         limits: ArchiveLimits,
     ) -> Result<Self, LayoutError> {
-        let content = archive::read_archive(reader, what, limits)?;
+        let content = archive::read_archive(reader, what, limits, None)?;
         let oci_layout = content.oci_layout.ok_or_else(|| {
             LayoutError::not_a_layout(
                 what,
@@ -142,6 +146,55 @@ impl Layout {
             index: LayoutIndex::parse(&index, what)?,
             store: Store::Memory(content.blobs),
         })
+    }
+
+    /// Extracts the archive `path` into the folder `into` (new or empty) and opens the folder:
+    /// every blob is checked against its name before it takes it, and the archive's hostile
+    /// entries are refused as [`Self::read_archive`] refuses them, so nothing is written
+    /// outside `into`. For pushing an archive's image: its layers must be read again, which a
+    /// stream cannot be.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::read_archive`], and [`LayoutError::Io`] for a write that fails.
+    pub fn extract_archive(path: &Path, into: &Path) -> Result<Self, LayoutError> {
+        let what = path.display().to_string();
+        let file = File::open(path).map_err(|err| LayoutError::io(&what, err))?;
+        let len = file
+            .metadata()
+            .map_err(|err| LayoutError::io(&what, err))?
+            .len();
+        let writer = LayoutWriter::create(into)?;
+        let content = archive::read_archive(
+            file,
+            &what,
+            ArchiveLimits::for_archive_of(len),
+            Some(&writer),
+        )?;
+        let oci_layout = content.oci_layout.ok_or_else(|| {
+            LayoutError::not_a_layout(
+                &what,
+                "the archive has no oci-layout (a `docker save` archive is not an oci-archive)",
+            )
+        })?;
+        check_oci_layout(&oci_layout, &what)?;
+        let index = content
+            .index
+            .ok_or_else(|| LayoutError::not_a_layout(&what, "the archive has no index.json"))?;
+        LayoutIndex::parse(&index, &what)?;
+        writer::replace(&into.join("index.json"), &index)?;
+        writer::replace(&into.join("oci-layout"), &oci_layout)?;
+        let mut layout = Self::open_folder(into)?;
+        layout.what = what;
+        Ok(layout)
+    }
+
+    /// The folder, for a layout read from one (not an archive read as a stream).
+    pub fn folder(&self) -> Option<&Path> {
+        match &self.store {
+            Store::Folder(root) => Some(root),
+            Store::Memory(_) => None,
+        }
     }
 
     /// The layout's `index.json`.

@@ -112,6 +112,7 @@ impl Store {
 }
 
 /// A running hash of one of the OCI digest algorithms.
+#[derive(Debug, Clone)]
 pub(crate) enum Hasher {
     Sha256(sha2::Sha256),
     Sha512(sha2::Sha512),

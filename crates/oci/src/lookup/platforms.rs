@@ -71,7 +71,7 @@ impl Platform {
 
     /// Whether an index entry's platform is this one. A variant left out matches any variant;
     /// `arm64` without a variant and `arm64/v8` are the same platform.
-    fn matches(&self, os: &str, architecture: &str, variant: Option<&str>) -> bool {
+    pub(crate) fn matches(&self, os: &str, architecture: &str, variant: Option<&str>) -> bool {
         let normalise = |variant: Option<&str>| match (architecture, variant) {
             (_, Some("")) | ("arm64", Some("v8")) => None,
             (_, variant) => variant.map(str::to_owned),

@@ -15,7 +15,7 @@ use super::client::Inner;
 use super::docker_config::{Credential, Secret};
 use super::endpoint::{http_allowed, is_forbidden_target};
 use super::error::{RegistryError, RegistryErrorKind};
-use super::transport::{Answer, Body, Request};
+use super::transport::{Answer, Body, Payload, Request};
 use crate::Repository;
 
 /// Most bytes of a token response.
@@ -171,10 +171,11 @@ impl Inner {
                 authorization,
                 body: form.map(|form| Body {
                     content_type: "application/x-www-form-urlencoded".to_owned(),
-                    bytes: form.into_bytes(),
+                    payload: Payload::Bytes(form.into_bytes().into()),
                 }),
                 max_len: MAX_TOKEN_RESPONSE,
                 registry_host: None,
+                stream_answer: false,
             };
         let get = |authorization: Option<HeaderValue>| {
             let mut url = realm_url.clone();

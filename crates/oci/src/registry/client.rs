@@ -268,6 +268,7 @@ impl RegistryClient {
                 body: None,
                 max_len: fetch.max_len(),
                 registry_host: Some(host.to_owned()),
+                stream_answer: false,
             })
             .await?;
         match answer.status {

@@ -23,6 +23,7 @@ mod auth;
 mod challenge;
 mod client;
 mod docker_config;
+mod download;
 mod endpoint;
 mod error;
 #[doc(hidden)]
@@ -36,10 +37,12 @@ mod tls;
 mod transport;
 
 pub use client::{FetchStatus, FetchedBody, LookupFailure, RegistryClient};
+pub use download::BlobDownload;
 pub use error::{RegistryError, RegistryErrorKind};
 pub use options::{
     Credentials, DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_RETRY_BACKOFF, DEFAULT_TIMEOUT, RegistryOptions,
 };
-pub use push::PutManifest;
+pub use push::{BlobPush, PutManifest};
 pub use sign::{AttachOutcome, Attached};
+pub use transport::{BlobBody, ByteStream};

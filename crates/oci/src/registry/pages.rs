@@ -57,6 +57,7 @@ impl RegistryClient {
                     body: None,
                     max_len: MAX_MANIFEST_BYTES,
                     registry_host: Some(repository.api_host().to_owned()),
+                    stream_answer: false,
                 })
                 .await?;
             if answer.status != StatusCode::OK || answer.too_large {

@@ -10,9 +10,9 @@ use super::auth::Access;
 use super::client::{RegistryClient, unexpected_status};
 use super::endpoint::same_origin;
 use super::error::{RegistryError, RegistryErrorKind};
-use super::transport::{Body, Request};
-use crate::Repository;
+use super::transport::{BlobBody, Body, Payload, Request};
 use crate::attach::Content;
+use crate::{OciDigest, Repository};
 
 /// What a manifest `PUT` answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,16 @@ pub struct PutManifest {
     /// `OCI-Subject`: present when the registry has the referrers API and indexed the
     /// manifest's subject, so no tag-schema fallback index is needed.
     pub oci_subject: Option<String>,
+}
+
+/// What [`RegistryClient::push_blob_stream`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BlobPush {
+    /// The blob was uploaded.
+    Uploaded,
+    /// The repository had it already; nothing was sent.
+    AlreadyThere,
 }
 
 impl RegistryClient {
@@ -34,7 +44,47 @@ impl RegistryClient {
         repository: &Repository,
         blob: &Content,
     ) -> Result<(), RegistryError> {
-        let path = format!("/v2/{}/blobs/{}", repository.name(), blob.digest());
+        if self.has_blob(repository, blob.digest()).await? {
+            return Ok(());
+        }
+        let payload = Payload::Bytes(bytes::Bytes::copy_from_slice(blob.bytes()));
+        self.upload(repository, blob.digest(), payload).await
+    }
+
+    /// Uploads the `len` bytes `open` streams as the blob `digest`, unless the repository has
+    /// it already (so a copy cut short resumes where it stopped). Each attempt opens the
+    /// stream anew; the registry checks the bytes against `digest` (`PUT …?digest=`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::push_blob`]; a stream that fails fails the upload.
+    pub async fn push_blob_stream(
+        &self,
+        repository: &Repository,
+        digest: &OciDigest,
+        len: u64,
+        open: BlobBody,
+    ) -> Result<BlobPush, RegistryError> {
+        if self.has_blob(repository, digest).await? {
+            return Ok(BlobPush::AlreadyThere);
+        }
+        self.upload(repository, digest, Payload::Stream { len, open })
+            .await?;
+        Ok(BlobPush::Uploaded)
+    }
+
+    /// Whether `repository` holds the blob `digest` (`HEAD`, with push access: what is
+    /// asked before an upload).
+    ///
+    /// # Errors
+    ///
+    /// A [`RegistryError`] for any answer but 200 and 404.
+    pub async fn has_blob(
+        &self,
+        repository: &Repository,
+        digest: &OciDigest,
+    ) -> Result<bool, RegistryError> {
+        let path = format!("/v2/{}/blobs/{digest}", repository.name());
         let url = self.registry_url(repository, &path)?;
         let head = self
             .send_authorized(repository, Access::Push, |authorization| {
@@ -42,10 +92,19 @@ impl RegistryClient {
             })
             .await?;
         match head.status {
-            StatusCode::OK => return Ok(()),
-            StatusCode::NOT_FOUND => {}
-            _ => return Err(unexpected_status(&Method::HEAD, &head, "200 or 404")),
+            StatusCode::OK => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(unexpected_status(&Method::HEAD, &head, "200 or 404")),
         }
+    }
+
+    /// `POST` to start an upload, then one `PUT` with the whole body (a monolithic upload).
+    async fn upload(
+        &self,
+        repository: &Repository,
+        digest: &OciDigest,
+        payload: Payload,
+    ) -> Result<(), RegistryError> {
         let uploads = self.registry_url(
             repository,
             &format!("/v2/{}/blobs/uploads/", repository.name()),
@@ -67,10 +126,10 @@ impl RegistryClient {
         let location = upload_location(&started.url, started.location.as_deref())?;
         let mut put = location;
         put.query_pairs_mut()
-            .append_pair("digest", &blob.digest().to_string());
+            .append_pair("digest", &digest.to_string());
         let body = Body {
             content_type: "application/octet-stream".to_owned(),
-            bytes: blob.bytes().to_vec(),
+            payload,
         };
         let done = self
             .send_authorized(repository, Access::Push, |authorization| {
@@ -88,7 +147,7 @@ impl RegistryClient {
         }
         check_digest(
             done.docker_content_digest.as_deref(),
-            &blob.digest().to_string(),
+            &digest.to_string(),
             "blob",
         )
     }
@@ -108,7 +167,7 @@ impl RegistryClient {
         let url = self.registry_url(repository, &path)?;
         let body = Body {
             content_type: manifest.media_type().to_owned(),
-            bytes: manifest.bytes().to_vec(),
+            payload: Payload::Bytes(bytes::Bytes::copy_from_slice(manifest.bytes())),
         };
         let answer = self
             .send_authorized(repository, Access::Push, |authorization| {
@@ -151,6 +210,7 @@ fn request(
         body,
         max_len: 0,
         registry_host: Some(repository.api_host().to_owned()),
+        stream_answer: false,
     }
 }
 

@@ -228,7 +228,7 @@ impl RegistryClient {
 
     /// The manifest under `tag`, checked against the digest the registry announces, or
     /// `None` for a 404.
-    async fn fetch_tag(
+    pub(crate) async fn fetch_tag(
         &self,
         repository: &Repository,
         tag: &str,

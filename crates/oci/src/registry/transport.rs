@@ -35,15 +35,47 @@ pub(crate) struct Request {
     /// A registry endpoint whose host may be reached over plain HTTP if it does not speak
     /// TLS (loopback, or `allow_http`); the scheme found is remembered for the host.
     pub(crate) registry_host: Option<String>,
+    /// A 200's body is left unread for the caller ([`Answer::response`]): a blob streamed to
+    /// disk or to another registry. The attempt's time limit then covers the headers only;
+    /// the body is read with the client's read timeout between chunks.
+    pub(crate) stream_answer: bool,
 }
 
-/// A request body. Cloned for each attempt: bodies sent here are small (forms, signature
-/// blobs, manifests).
+/// A request body, sent anew with each attempt.
 #[derive(Debug, Clone)]
 pub(crate) struct Body {
     pub(crate) content_type: String,
-    pub(crate) bytes: Vec<u8>,
+    pub(crate) payload: Payload,
 }
+
+/// What a body holds: bytes in memory (forms, signatures, manifests; cheap to clone), or a
+/// stream opened again for each attempt (a layer, from a file or another registry).
+#[derive(Clone)]
+pub(crate) enum Payload {
+    Bytes(bytes::Bytes),
+    Stream { len: u64, open: BlobBody },
+}
+
+impl std::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Bytes(bytes) => write!(f, "Bytes({} bytes)", bytes.len()),
+            Self::Stream { len, .. } => write!(f, "Stream({len} bytes)"),
+        }
+    }
+}
+
+/// Opens a blob's bytes as a stream, once per attempt at sending them.
+pub type BlobBody = std::sync::Arc<dyn Fn() -> ByteStream + Send + Sync>;
+
+/// A blob's bytes as they come (from a file, or from another registry).
+pub type ByteStream = std::pin::Pin<
+    Box<dyn futures_core::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static>,
+>;
+
+/// The slowest upload speed an attempt is given time for, beyond the request timeout: a
+/// 1 GiB layer gets 17 more minutes.
+const MIN_UPLOAD_BYTES_PER_SECOND: u64 = 1 << 20;
 
 /// The answer to a [`Request`], body read.
 #[derive(Debug)]
@@ -66,6 +98,8 @@ pub(crate) struct Answer {
     pub(crate) body: Vec<u8>,
     /// A 200 whose body exceeded [`Request::max_len`] (not read further).
     pub(crate) too_large: bool,
+    /// A 200 to a [`Request::stream_answer`] request: its body, unread.
+    pub(crate) response: Option<reqwest::Response>,
     retry_after: Option<String>,
 }
 
@@ -169,7 +203,7 @@ impl Inner {
     /// (then no retry follows). An error if the deadline has passed.
     fn attempt_limit(&self, request: &Request) -> Result<(Duration, bool), RegistryError> {
         let Some(deadline) = self.deadline else {
-            return Ok((self.request_timeout, false));
+            return Ok((self.request_timeout + upload_allowance(request), false));
         };
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         if left.is_zero() {
@@ -183,10 +217,11 @@ impl Inner {
                 ),
             ));
         }
-        Ok(if left < self.request_timeout {
+        let limit = self.request_timeout + upload_allowance(request);
+        Ok(if left < limit {
             (left, true)
         } else {
-            (self.request_timeout, false)
+            (limit, false)
         })
     }
 
@@ -390,9 +425,13 @@ impl Inner {
             builder = builder.header(header::AUTHORIZATION, authorization.clone());
         }
         if let Some(body) = &request.body {
-            builder = builder
-                .header(header::CONTENT_TYPE, &body.content_type)
-                .body(body.bytes.clone());
+            builder = builder.header(header::CONTENT_TYPE, &body.content_type);
+            builder = match &body.payload {
+                Payload::Bytes(bytes) => builder.body(bytes.clone()),
+                Payload::Stream { len, open } => builder
+                    .header(header::CONTENT_LENGTH, *len)
+                    .body(reqwest::Body::wrap_stream(open())),
+            };
         }
         match tokio::time::timeout(self.timeout, builder.send()).await {
             Ok(Ok(response)) => {
@@ -410,6 +449,14 @@ impl Inner {
                 ),
             ))),
         }
+    }
+}
+
+/// The time an attempt gets beyond the request timeout for its body to go out.
+fn upload_allowance(request: &Request) -> Duration {
+    match request.body.as_ref().map(|body| &body.payload) {
+        Some(Payload::Stream { len, .. }) => Duration::from_secs(len / MIN_UPLOAD_BYTES_PER_SECOND),
+        _ => Duration::ZERO,
     }
 }
 
@@ -446,10 +493,15 @@ async fn read_answer(
         link: text(header::LINK),
         body: Vec::new(),
         too_large: false,
+        response: None,
         retry_after: text(header::RETRY_AFTER),
     };
     // A HEAD answer has no body, whatever its Content-Length says (the GET's length).
     if request.method == Method::HEAD {
+        return Ok(answer);
+    }
+    if request.stream_answer && status == StatusCode::OK {
+        answer.response = Some(response);
         return Ok(answer);
     }
     let limit = if status == StatusCode::OK {
