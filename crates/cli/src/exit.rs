@@ -175,6 +175,15 @@ fn image_code(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     if let Some(err) = cause.downcast_ref::<LayoutError>() {
         return Some(layout_code(err));
     }
+    if let Some(err) = cause.downcast_ref::<vouch_oci::copy::CopyError>() {
+        use vouch_oci::copy::CopyError as C;
+        return Some(match err {
+            C::Layout(err) => layout_code(err),
+            C::Lookup(err) => lookup_code(err),
+            C::Conflict(_) | C::Unsupported(_) => BAD_INPUT,
+            _ => LOOKUP_FAILED,
+        });
+    }
     cause.downcast_ref::<Lookup>().map(lookup_code)
 }
 

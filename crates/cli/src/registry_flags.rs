@@ -2,6 +2,7 @@
 //! (`verify`, `tree`, `triangulate`, `sign`), turned into the library's types.
 
 use std::fs;
+use std::time::Duration;
 
 use vouch_keys::Zeroizing;
 
@@ -81,10 +82,25 @@ pub(crate) fn signature_repository(given: Option<&str>) -> anyhow::Result<Option
 
 /// The registry client: docker and podman credentials from the environment, unless the
 /// flags give some.
+/// cosign's default for `--timeout`, for the commands that look images up and sign them.
+const DEFAULT_DEADLINE: Duration = Duration::from_secs(180);
+
+/// A client for the verifying and signing commands: `--timeout` bounds the run, 3 minutes by
+/// default as in cosign.
 pub(crate) fn registry_client(args: &RegistryArgs) -> anyhow::Result<RegistryClient> {
+    client(args, Some(args.timeout.unwrap_or(DEFAULT_DEADLINE)))
+}
+
+/// A client for copies: only a `--timeout` given bounds the run (moving a large image takes
+/// what it takes; each request has its own limit).
+pub(crate) fn transfer_client(args: &RegistryArgs) -> anyhow::Result<RegistryClient> {
+    client(args, args.timeout)
+}
+
+fn client(args: &RegistryArgs, deadline: Option<Duration>) -> anyhow::Result<RegistryClient> {
     let mut options = RegistryOptions::from_env()
         .allow_http(args.allow_http_registry)
-        .deadline(Some(args.timeout))
+        .deadline(deadline)
         .user_agent(concat!("vouch/", env!("CARGO_PKG_VERSION")));
     if !args.registry_cacert.is_empty() {
         let mut pems = Vec::new();

@@ -47,6 +47,23 @@ Exit codes:
     };
 }
 
+macro_rules! transfer_exit_codes {
+    () => {
+        "\
+Exit codes:
+  0   every image was copied, with the signatures and attestations found
+  2   bad input or usage: bad reference, unreadable key or layout, a destination folder that
+      is not a layout, a signature tag at the destination holding other signatures
+  10  --verify-with: no signatures found
+  11  image or tag not found
+  12  --verify-with: signatures found, none verified with the key
+  13  registry failure, or bytes that are not what their digest names (a tampered layout or
+      archive, a broken registry): nothing of that blob was written
+  With several images, the exit code is that of the worst outcome; the images before a
+  failure stay copied."
+    };
+}
+
 macro_rules! sign_image_exit_codes {
     () => {
         "\
@@ -284,6 +301,43 @@ Examples:
 
 ",
     sign_image_exit_codes!()
+);
+
+pub(super) const SAVE: &str = concat!(
+    "\
+Examples:
+  # Two images and their signatures into one archive for a disconnected site
+  vouch save registry.example.com/app:1.2.0 registry.example.com/db:16 \\
+    --archive release-1.2.tar.zst --verify-with release.pub --insecure-ignore-tlog
+  # Verified there, offline
+  vouch verify --key release.pub --insecure-ignore-tlog \\
+    oci-archive:release-1.2.tar.zst:registry.example.com/app:1.2.0
+
+",
+    transfer_exit_codes!()
+);
+
+pub(super) const LOAD: &str = concat!(
+    "\
+Examples:
+  vouch load release-1.2.tar.zst registry.internal:5000/acme
+  vouch load oci:./layout:registry.example.com/app:1.2.0 registry.internal:5000/acme/app:1.2.0
+
+",
+    transfer_exit_codes!()
+);
+
+pub(super) const COPY: &str = concat!(
+    "\
+Examples:
+  # Only what verifies with the release key, signatures included
+  vouch copy --verify-with release.pub --insecure-ignore-tlog \\
+    ghcr.io/acme/app:1.2.0 registry.internal:5000/acme/app:1.2.0
+  # Only the signatures, to a registry that has the image already
+  vouch copy --only sig ghcr.io/acme/app:1.2.0 registry.internal:5000/acme/app:1.2.0
+
+",
+    transfer_exit_codes!()
 );
 
 pub(super) const GENERATE_KEY_PAIR: &str = concat!(

@@ -245,9 +245,11 @@ pub(crate) struct RegistryArgs {
     pub(crate) registry_client_key: Option<PathBuf>,
 
     /// Time allowed for the whole run's registry requests, as cosign's --timeout: `3m0s`,
-    /// `90s`, `1m30s`, or seconds. No request starts and no retry waits past it.
-    #[arg(long, value_name = "DURATION", default_value = "3m0s", value_parser = parse_timeout)]
-    pub(crate) timeout: std::time::Duration,
+    /// `90s`, `1m30s`, or seconds. No request starts and no retry waits past it. Default
+    /// `3m0s`; for `save`, `load` and `copy`, none (each request still has its own limit, and
+    /// an upload two minutes plus a second per MiB).
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub(crate) timeout: Option<std::time::Duration>,
 }
 
 /// A Go duration as cosign takes it (`3m0s`, `90s`, `1h`), or a whole number of seconds.

@@ -11,6 +11,7 @@ mod files;
 mod help;
 mod images;
 mod keys;
+mod transfer;
 mod workflow;
 
 pub(crate) use attest::*;
@@ -18,6 +19,7 @@ pub(crate) use cosign::CosignOnly;
 pub(crate) use files::*;
 pub(crate) use images::*;
 pub(crate) use keys::*;
+pub(crate) use transfer::*;
 pub(crate) use workflow::{GithubArgs, WorkflowArgs};
 
 /// `vouch --version`: the version, commit, commit date, target and features. Set when parsing
@@ -143,6 +145,27 @@ pub(crate) enum Command {
     /// verify with `vouch verify --key PUB --insecure-ignore-tlog IMAGE`.
     #[command(after_help = help::SIGN)]
     Sign(SignImageArgs),
+    /// Save images from a registry, with every signature and attestation attached to them,
+    /// into an OCI image layout or an oci-archive, like `cosign save`.
+    ///
+    /// Each image (every platform of an index, or --platform's) is written with its `.sig`
+    /// and `.att` tags and its referrers, digests kept byte for byte, in the layout
+    /// `cosign save` writes, with the names `skopeo copy … oci:DIR:NAME` reads: an image is
+    /// named as given on the command line. `vouch verify oci:DIR:NAME` then needs no network.
+    #[command(after_help = help::SAVE)]
+    Save(SaveArgs),
+    /// Push the images of a layout or oci-archive, with their signatures and attestations, to
+    /// a registry, like `cosign load`.
+    ///
+    /// Blobs the registry has are skipped (a load cut short resumes); every blob is checked
+    /// against its digest on the way, and an archive is extracted to a temporary folder
+    /// ($TMPDIR, else /var/tmp) first.
+    #[command(after_help = help::LOAD)]
+    Load(LoadArgs),
+    /// Copy an image with its signatures and attestations: registry to registry, layout to
+    /// registry, registry to layout, like `cosign copy`.
+    #[command(after_help = help::COPY)]
+    Copy(CopyArgs),
     /// Verify in-toto attestations about one file, like `cosign verify-blob-attestation`.
     ///
     /// Reads a Sigstore bundle with a DSSE envelope, JSON Lines of them (`gh attestation
@@ -242,6 +265,9 @@ impl Command {
             Self::ImportKeyPair(args) => Some(&args.output),
             Self::Version(args) => Some(&args.output),
             Self::SignBlob(_)
+            | Self::Save(_)
+            | Self::Load(_)
+            | Self::Copy(_)
             | Self::AttestBlob(_)
             | Self::SignDir(_)
             | Self::PublicKey(_)

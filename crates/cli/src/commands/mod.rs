@@ -11,6 +11,7 @@ mod manpages;
 mod sign_blob;
 mod sign_dir;
 mod sign_image;
+mod transfer;
 mod verify_attestation;
 mod verify_blob;
 mod verify_blob_attestation;
@@ -40,6 +41,9 @@ pub(crate) fn run(command: &Command) -> anyhow::Result<Outcome> {
         Command::SignBlob(args) => sign_blob::run(args),
         Command::SignDir(args) => sign_dir::run(args),
         Command::Sign(args) => sign_image::run(args),
+        Command::Save(args) => transfer::run_save(args),
+        Command::Load(args) => transfer::run_load(args),
+        Command::Copy(args) => transfer::run_copy(args),
         Command::GenerateKeyPair(args) => keys::generate(args),
         Command::ImportKeyPair(args) => keys::import(args),
         Command::PublicKey(args) => keys::public_key(args),

@@ -30,6 +30,7 @@ pub(crate) mod keys;
 pub(crate) mod sign_dir;
 pub(crate) mod signed_image;
 pub(crate) mod trace;
+pub(crate) mod transfer;
 pub(crate) mod version;
 
 pub(crate) use blob::*;

@@ -39,7 +39,7 @@ fn copy_to_layout(registry: &Registry, image: &Image, dir: &Path, with_signature
 }
 
 /// `vouch ARGS…`, its exit code and standard output.
-fn vouch(args: &[&str]) -> (i32, String, String) {
+pub(crate) fn vouch(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_vouch"))
         .args(args)
         .env_remove("COSIGN_REPOSITORY")
@@ -52,7 +52,7 @@ fn vouch(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn tar_of(dir: &Path, archive: &Path) {
+pub(crate) fn tar_of(dir: &Path, archive: &Path) {
     run_ok(
         system_peer("tar")
             .arg("-C")
@@ -472,7 +472,7 @@ fn to_cosign_save_index(dir: &Path) {
 }
 
 /// The file of the first layer of the image tagged `tag` in the layout `dir`.
-fn layer_blob(dir: &Path, tag: &str) -> std::path::PathBuf {
+pub(crate) fn layer_blob(dir: &Path, tag: &str) -> std::path::PathBuf {
     let blob = |digest: &str| {
         dir.join("blobs/sha256")
             .join(digest.trim_start_matches("sha256:"))

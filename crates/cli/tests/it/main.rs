@@ -22,6 +22,7 @@ mod sign_blob;
 mod sign_image_e2e;
 mod sigstore_conformance;
 mod sigstore_js;
+mod transfer;
 mod verify_blob;
 mod verify_bundle;
 mod verify_dir;

@@ -1235,6 +1235,16 @@ pub(crate) fn skopeo_policy_check(
     image: &str,
     pubkey: &Path,
 ) -> Result<(), String> {
+    skopeo_policy_check_with(registry, image, pubkey, &json!({"type": "matchRepository"}))
+}
+
+/// Like [`skopeo_policy_check`], with another `signedIdentity` (`remapIdentity` for a mirror).
+pub(crate) fn skopeo_policy_check_with(
+    registry: &Registry,
+    image: &str,
+    pubkey: &Path,
+    signed_identity: &Value,
+) -> Result<(), String> {
     let (repo, _) = split_repo(image);
     let work = TempDir::new().unwrap();
     let policy = work.path().join("policy.json");
@@ -1246,7 +1256,7 @@ pub(crate) fn skopeo_policy_check(
             "transports": {"docker": {scope: [{
                 "type": "sigstoreSigned",
                 "keyPath": pubkey,
-                "signedIdentity": {"type": "matchRepository"},
+                "signedIdentity": signed_identity,
             }]}},
         }))
         .unwrap(),
