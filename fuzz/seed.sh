@@ -250,6 +250,18 @@ tar -C "$layout" -cf - . | gzip -c | put layout layout.tar.gz
 tar -C "$layout" -cf - . | zstd -q -c | put layout layout.tar.zst
 rm -rf "$layout"
 
+# A `docker save` archive: manifest.json, the config naming its layer's diff_id, the layer.
+docker=$(mktemp -d)
+printf 'layer' >"$docker/layer.tar"
+diff_id=$(sha256sum <"$docker/layer.tar" | cut -d' ' -f1)
+config='{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:'$diff_id'"]}}'
+config_hex=$(printf '%s' "$config" | sha256sum | cut -d' ' -f1)
+printf '%s' "$config" >"$docker/$config_hex.json"
+printf '[{"Config":"%s.json","RepoTags":["registry.example/app:v1"],"Layers":["layer.tar"]}]' \
+  "$config_hex" >"$docker/manifest.json"
+tar -C "$docker" -cf - . | put layout docker-archive.tar
+rm -rf "$docker"
+
 for dir in "$corpus"/*/; do
   printf 'seed.sh: %-16s %4d files, %s\n' "$(basename "$dir")" "$(find "$dir" -type f | wc -l)" \
     "$(du -sh "$dir" | cut -f1)"

@@ -175,6 +175,9 @@ fn image_code(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     if let Some(err) = cause.downcast_ref::<LayoutError>() {
         return Some(layout_code(err));
     }
+    if cause.is::<crate::docker_archive::NotTheSignedImage>() {
+        return Some(NONE_VALID);
+    }
     if let Some(err) = cause.downcast_ref::<vouch_oci::copy::CopyError>() {
         use vouch_oci::copy::CopyError as C;
         return Some(match err {

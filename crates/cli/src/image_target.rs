@@ -20,6 +20,12 @@ pub(crate) enum Target {
         path: PathBuf,
         reference: Option<String>,
     },
+    /// A `docker save` archive (`docker-archive:FILE[:REF]`): the image without signatures,
+    /// verified through the signed image it came from (`verify --signed-image`).
+    DockerArchive {
+        path: PathBuf,
+        reference: Option<String>,
+    },
 }
 
 impl Target {
@@ -27,7 +33,7 @@ impl Target {
     pub(crate) fn shown(&self, given: &str) -> String {
         match self {
             Self::Registry(image) => image.to_string(),
-            Self::Layout { .. } => given.to_owned(),
+            Self::Layout { .. } | Self::DockerArchive { .. } => given.to_owned(),
         }
     }
 
@@ -35,7 +41,7 @@ impl Target {
     /// skopeo names it (`oci:PATH`), followed there by `:sha256-<hex>.sig` and the like.
     pub(crate) fn layout_place(&self) -> Option<String> {
         match self {
-            Self::Registry(_) => None,
+            Self::Registry(_) | Self::DockerArchive { .. } => None,
             Self::Layout { path, .. } => Some(format!("oci:{}", path.display())),
         }
     }
@@ -44,7 +50,7 @@ impl Target {
     pub(crate) fn registry(&self) -> Option<&ImageRef> {
         match self {
             Self::Registry(image) => Some(image),
-            Self::Layout { .. } => None,
+            Self::Layout { .. } | Self::DockerArchive { .. } => None,
         }
     }
 }
@@ -77,11 +83,26 @@ pub(crate) fn parse_target(given: &str, local_image: bool) -> anyhow::Result<Tar
             });
         }
     }
-    if given.starts_with("docker-archive:") || given.starts_with("docker-daemon:") {
+    if let Some(rest) = given.strip_prefix("docker-archive:") {
+        let (path, reference) = match rest.split_once(':') {
+            Some((path, reference)) => (path, Some(reference.to_owned())),
+            None => (rest, None),
+        };
+        if path.is_empty() {
+            return Err(usage(format!(
+                "`{given}`: docker-archive: takes a path (e.g. docker-archive:./app.tar)"
+            )));
+        }
+        return Ok(Target::DockerArchive {
+            path: PathBuf::from(path),
+            reference: reference.filter(|r| !r.is_empty()),
+        });
+    }
+    if given.starts_with("docker-daemon:") {
         return Err(usage(format!(
-            "`{given}`: a `docker save` archive or daemon holds no signatures, and vouch reads \
-             neither; copy the image with its signatures into an OCI layout \
-             (`vouch save` or `skopeo copy … oci:DIR:TAG`) and verify oci:DIR:TAG"
+            "`{given}`: vouch does not read the docker daemon; `docker save` the image and verify \
+             docker-archive:FILE --signed-image IMAGE, or copy the image with its signatures \
+             into an OCI layout (`vouch save`) and verify oci:DIR"
         )));
     }
     let text = given.strip_prefix("docker://").unwrap_or(given);
@@ -127,6 +148,7 @@ pub(crate) async fn look_up(
 ) -> anyhow::Result<Lookup> {
     match target {
         Target::Registry(image) => Ok(client.lookup(image, options).await?),
+        Target::DockerArchive { .. } => Err(docker_archive_needs_signed_image()),
         Target::Layout { path, reference } => {
             let (path, reference) = (path.clone(), reference.clone());
             tokio::task::spawn_blocking(move || {
@@ -135,6 +157,16 @@ pub(crate) async fn look_up(
             .await?
         }
     }
+}
+
+/// A docker archive holds no signatures: only `verify --signed-image` reaches them.
+pub(crate) fn docker_archive_needs_signed_image() -> anyhow::Error {
+    usage(
+        "a `docker save` archive holds no signatures and no registry manifest: verify it with \
+         `vouch verify --key … --signed-image IMAGE docker-archive:FILE`, IMAGE being the signed \
+         image it was saved from (in a registry or a layout)"
+            .to_owned(),
+    )
 }
 
 /// Looks the image up in a layout, synchronously.
@@ -179,7 +211,12 @@ mod tests {
             parse_target("docker://alpine", false).unwrap(),
             Target::Registry(_)
         ));
-        assert!(parse_target("docker-archive:x.tar", false).is_err());
+        assert!(matches!(
+            parse_target("docker-archive:x.tar:r.example/app:v1", false).unwrap(),
+            Target::DockerArchive { path, reference }
+                if path.to_str() == Some("x.tar") && reference.as_deref() == Some("r.example/app:v1")
+        ));
+        assert!(parse_target("docker-daemon:x", false).is_err());
         assert!(parse_target("oci:", false).is_err());
     }
 }

@@ -11,6 +11,7 @@ mod commands;
 mod attestation_flags;
 mod attestations;
 mod data;
+mod docker_archive;
 mod file_reading;
 mod folder;
 mod github;

@@ -243,6 +243,11 @@ Examples:
   vouch verify --key release.pub --insecure-ignore-tlog --platform linux/arm64 \\
     registry.example.com/app:1.2.0
 
+  # Offline: an image saved with its signatures (vouch save), and a `docker save` of it
+  vouch verify --key release.pub --insecure-ignore-tlog oci-archive:app-1.2.0.tar.zst
+  vouch verify --key release.pub --insecure-ignore-tlog \\
+    --signed-image oci-archive:app-1.2.0.tar.zst docker-archive:app.tar
+
 ",
     image_exit_codes!()
 );

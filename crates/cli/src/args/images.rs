@@ -100,6 +100,13 @@ pub(crate) struct VerifyImageArgs {
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", hide_default_value = true, value_parser = super::go_bool)]
     pub(crate) check_identity: bool,
 
+    /// For `docker-archive:FILE[:REPO:TAG]` images (`docker save`, which keeps no signature
+    /// and no registry manifest): the signed image (`registry/repo:tag`, `oci:DIR[:NAME]`,
+    /// `oci-archive:FILE[:NAME]`) whose signatures are verified, and whose manifest must name
+    /// the archive's image config; the archive's layers are checked against that config.
+    #[arg(long, value_name = "IMAGE")]
+    pub(crate) signed_image: Option<String>,
+
     #[command(flatten)]
     pub(crate) lookup: LookupArgs,
 

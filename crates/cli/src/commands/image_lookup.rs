@@ -50,6 +50,9 @@ fn look_up(args: &ImageLookupArgs, attestations: bool) -> anyhow::Result<(Lookup
         &options,
     );
     let repository = match (&target, &options.signature_repository) {
+        (Target::DockerArchive { .. }, _) => {
+            return Err(image_target::docker_archive_needs_signed_image());
+        }
         (Target::Layout { .. }, _) => target.layout_place().unwrap_or_default(),
         (Target::Registry(_), Some(repository)) => repository.to_string(),
         (Target::Registry(image), None) => image.repository().to_string(),

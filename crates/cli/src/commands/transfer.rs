@@ -27,8 +27,8 @@ pub(crate) fn run_save(args: &SaveArgs) -> anyhow::Result<Outcome> {
         .iter()
         .map(|given| match image_target::parse_target(given, false)? {
             Target::Registry(image) => Ok((given.clone(), image)),
-            Target::Layout { .. } => Err(usage(format!(
-                "`{given}` is a layout: `vouch save` reads images from registries (use `vouch \
+            Target::Layout { .. } | Target::DockerArchive { .. } => Err(usage(format!(
+                "`{given}` is on disk: `vouch save` reads images from registries (use `vouch \
                  copy {given} oci:DIR` between layouts)"
             ))),
         })
@@ -89,7 +89,9 @@ pub(crate) fn run_load(args: &LoadArgs) -> anyhow::Result<Outcome> {
     let (path, reference) = if source.starts_with("oci:") || source.starts_with("oci-archive:") {
         match image_target::parse_target(&source, false)? {
             Target::Layout { path, reference } => (path, reference),
-            Target::Registry(_) => return Err(usage(format!("{source}: not a layout"))),
+            Target::Registry(_) | Target::DockerArchive { .. } => {
+                return Err(usage(format!("{source}: not an OCI layout")));
+            }
         }
     } else {
         (PathBuf::from(&source), None)
@@ -152,6 +154,7 @@ pub(crate) fn run_copy(args: &CopyArgs) -> anyhow::Result<Outcome> {
     let transfer = Transfer::new(&args.transfer)?;
     let mut temporaries = Vec::new();
     let source = match image_target::parse_target(&args.source, false)? {
+        Target::DockerArchive { .. } => return Err(no_docker_archive(&args.source)),
         Target::Registry(image) => CopySource::Registry {
             client: transfer.client.clone(),
             image,
@@ -163,6 +166,7 @@ pub(crate) fn run_copy(args: &CopyArgs) -> anyhow::Result<Outcome> {
         }
     };
     let mut destination = match image_target::parse_target(&args.destination, false)? {
+        Target::DockerArchive { .. } => return Err(no_docker_archive(&args.destination)),
         Target::Registry(image) => CopyDestination::Registry {
             client: transfer.client.clone(),
             repository: image.repository().clone(),
@@ -437,6 +441,15 @@ fn given_tag(image: &ImageRef, given: &str) -> Option<String> {
         .tag()
         .filter(|_| last.contains(':'))
         .map(str::to_owned)
+}
+
+/// A docker archive has no place for signatures, and its image no registry manifest.
+fn no_docker_archive(given: &str) -> anyhow::Error {
+    usage(format!(
+        "`{given}`: a `docker save` archive holds no signatures and no registry manifest, so \
+         vouch copies images with their signatures only between registries and OCI layouts \
+         (oci:DIR, oci-archive:FILE); verify a docker archive with `vouch verify --signed-image`"
+    ))
 }
 
 fn usage(message: String) -> anyhow::Error {

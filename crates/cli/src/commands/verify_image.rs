@@ -12,6 +12,7 @@ use vouch_oci::{ImagePolicy, LookupOptions, RegistryClient, VerifiedImage};
 use vouch_sigstore::{Policy, Verifier};
 
 use crate::args::{OutputFormat, VerifyImageArgs};
+use crate::docker_archive;
 use crate::error::InputError;
 use crate::exit::{self, Outcome};
 use crate::image_target::{self, Target};
@@ -56,6 +57,11 @@ pub(crate) fn run(args: &VerifyImageArgs) -> anyhow::Result<Outcome> {
         }
         .into());
     }
+    let signed_image = signed_image(
+        args.signed_image.as_deref(),
+        &images,
+        args.lookup.local_image,
+    )?;
     let options = lookup_options(&args.lookup)?;
     image_target::warn_unused_signature_repository(&images, &options);
     let client = registry_client(&args.lookup.registry)?;
@@ -66,6 +72,7 @@ pub(crate) fn run(args: &VerifyImageArgs) -> anyhow::Result<Outcome> {
         verifier,
         options,
         client,
+        signed_image,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -98,6 +105,40 @@ struct Shared {
     verifier: Arc<Verifier>,
     options: LookupOptions,
     client: RegistryClient,
+    /// `--signed-image`: where the signatures of `docker-archive:` images are.
+    signed_image: Option<Target>,
+}
+
+/// `--signed-image`, parsed: given exactly when some image is a docker archive, and not one
+/// itself.
+fn signed_image(
+    given: Option<&str>,
+    images: &[(String, Target)],
+    local_image: bool,
+) -> anyhow::Result<Option<Target>> {
+    let archives = images
+        .iter()
+        .any(|(_, target)| matches!(target, Target::DockerArchive { .. }));
+    match given {
+        None if archives => Err(image_target::docker_archive_needs_signed_image()),
+        None => Ok(None),
+        Some(_) if !archives => Err(InputError::Usage {
+            message: "--signed-image names the signed image of a `docker-archive:FILE` \
+                      argument, and none is given"
+                .to_owned(),
+        }
+        .into()),
+        Some(given) => match image_target::parse_target(given, local_image)? {
+            Target::DockerArchive { .. } => Err(InputError::Usage {
+                message: format!(
+                    "--signed-image {given}: a docker archive holds no signatures; give the \
+                     image in a registry or an OCI layout"
+                ),
+            }
+            .into()),
+            target => Ok(Some(target)),
+        },
+    }
 }
 
 async fn verify_all(
@@ -144,6 +185,13 @@ async fn verify_all(
 
 async fn verify_one(shared: &Shared, given: String, target: Target) -> ImageResult {
     let image = target.shown(&given);
+    // A docker archive's signatures are those of the signed image it was saved from.
+    let (target, docker_archive) = match (target, &shared.signed_image) {
+        (Target::DockerArchive { path, reference }, Some(signed)) => {
+            (signed.clone(), Some((path, reference)))
+        }
+        (target, _) => (target, None),
+    };
     let mut lookup =
         match image_target::look_up(&shared.client, &target, shared.options.clone()).await {
             Ok(lookup) => lookup,
@@ -168,7 +216,14 @@ async fn verify_one(shared: &Shared, given: String, target: Target) -> ImageResu
         lookup.digest,
         lookup.candidates.len()
     );
-    let verdict = vouch_oci::verify_image(&lookup, &policy, &shared.verifier).map_err(Into::into);
+    let mut verdict: anyhow::Result<VerifiedImage> =
+        vouch_oci::verify_image(&lookup, &policy, &shared.verifier).map_err(Into::into);
+    if let (Ok(_), Some((path, reference))) = (&verdict, docker_archive)
+        && let Err(err) =
+            docker_archive::check(&shared.client, &target, &lookup.digest, path, reference).await
+    {
+        verdict = Err(err);
+    }
     trace_verdict(&image, &verdict);
     // The signatures' bytes are not needed for the report: freed now, so that a run over many
     // images holds at most `--jobs` lookups' worth of them (docs/oci.md, "Limits").

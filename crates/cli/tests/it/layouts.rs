@@ -490,3 +490,121 @@ pub(crate) fn layer_blob(dir: &Path, tag: &str) -> std::path::PathBuf {
             .unwrap();
     blob(manifest["layers"][0]["digest"].as_str().unwrap())
 }
+
+/// `skopeo copy docker://IMAGE docker-archive:FILE:NAME` (the image alone, layers
+/// uncompressed, as `docker save` writes them).
+fn docker_archive(registry: &Registry, image: &Image, file: &Path) {
+    run_ok(
+        registry
+            .skopeo_copy()
+            .args(["--src-tls-verify=false", "--remove-signatures"])
+            .arg(format!("docker://{}", image.reference()))
+            .arg(format!(
+                "docker-archive:{}:{}",
+                file.display(),
+                image.reference()
+            )),
+    );
+}
+
+#[test]
+fn docker_archives_verify_through_the_signed_image() {
+    let registry = Registry::start(Auth::None);
+    let work = TempDir::new().unwrap();
+    let signed = signed_by_a(&registry, work.path());
+    let image = &signed.image;
+    let key_a = signed.key_a.public.to_str().unwrap();
+    let key_b = signed.key_b.public.to_str().unwrap();
+    let archive = work.path().join("app.tar");
+    docker_archive(&registry, image, &archive);
+    let given = format!("docker-archive:{}", archive.display());
+    let verify = |key: &str, signed_image: &str, given: &str| {
+        vouch(&[
+            "verify",
+            "--insecure-ignore-tlog",
+            "--key",
+            key,
+            "--signed-image",
+            signed_image,
+            given,
+        ])
+    };
+
+    let (code, out, err) = verify(key_a, &image.reference(), &given);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(&given) && out.contains(&image.digest), "{out}");
+    assert_eq!(verify(key_b, &image.reference(), &given).0, 12);
+    let named = format!("{given}:{}", image.reference());
+    assert_eq!(verify(key_a, &image.reference(), &named).0, 0);
+    // No signed image named: nothing to verify against.
+    let (code, _, err) = vouch(&["verify", "--insecure-ignore-tlog", "--key", key_a, &given]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--signed-image"), "{err}");
+
+    // The signed image carried in a layout: checked with no network at all.
+    let dir = work.path().join("signed");
+    let (code, out, err) = vouch(&["save", "--dir", dir.to_str().unwrap(), &image.reference()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let output = Command::new(system_peer("unshare").get_program())
+        .args(["--net", "--"])
+        .arg(env!("CARGO_BIN_EXE_vouch"))
+        .args([
+            "verify",
+            "--insecure-ignore-tlog",
+            "--key",
+            key_a,
+            "--signed-image",
+        ])
+        .arg(format!("oci:{}", dir.display()))
+        .arg(&given)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "under unshare --net: {output:?}");
+
+    // Another image's archive is not the signed image, whatever its signatures.
+    let other = push(
+        &build_image(work.path(), "other", b"another image\n"),
+        &registry,
+        "test/other:v1",
+    );
+    let other_archive = work.path().join("other.tar");
+    docker_archive(&registry, &other, &other_archive);
+    let (code, out, err) = verify(
+        key_a,
+        &image.reference(),
+        &format!("docker-archive:{}", other_archive.display()),
+    );
+    assert_eq!(code, 12, "{out}{err}");
+    assert!(err.contains("is not the signed image"), "{err}");
+
+    // A layer changed in the archive: its config's diff_ids no longer match.
+    let unpacked = work.path().join("unpacked");
+    std::fs::create_dir(&unpacked).unwrap();
+    run_ok(
+        system_peer("tar")
+            .arg("-C")
+            .arg(&unpacked)
+            .arg("-xf")
+            .arg(&archive),
+    );
+    let layer = std::fs::read_dir(&unpacked)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "tar"))
+        .max_by_key(|path| std::fs::metadata(path).unwrap().len())
+        .unwrap();
+    let mut bytes = std::fs::read(&layer).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&layer, &bytes).unwrap();
+    let tampered = work.path().join("tampered.tar");
+    tar_of(&unpacked, &tampered);
+    let (code, out, err) = verify(
+        key_a,
+        &image.reference(),
+        &format!("docker-archive:{}", tampered.display()),
+    );
+    assert_eq!(code, 13, "{out}{err}");
+    assert!(err.contains("a layer was changed"), "{err}");
+    assert!(!out.contains("verified"), "{out}");
+}

@@ -13,6 +13,7 @@ use crate::layout::Layout;
 use crate::layout::LayoutLookupFailure;
 use crate::layout::answer::Answer;
 use crate::layout::store::{Hasher, blob_path};
+use crate::manifest::{self, Document};
 use crate::registry::{BlobBody, ByteStream, FetchStatus, RegistryClient};
 use crate::{Error, Fetch, ImageRef, Lookup, LookupOptions, OciDigest, Repository};
 
@@ -77,6 +78,54 @@ impl CopySource {
                 reference: Some(digest.to_string()),
             },
         }
+    }
+
+    /// The manifest, of the image `digest` names or of one of its index's children, whose
+    /// config is `config`: the manifest a `docker save` of the image came from
+    /// ([`crate::layout::DockerImage::config`]); `None` if none is.
+    ///
+    /// # Errors
+    ///
+    /// As reading manifests: missing, not matching their digests, malformed.
+    pub async fn manifest_with_config(
+        &self,
+        digest: &OciDigest,
+        config: &OciDigest,
+    ) -> Result<Option<OciDigest>, CopyError> {
+        let found =
+            self.manifest(&digest.to_string())
+                .await?
+                .ok_or_else(|| Error::ImageNotFound {
+                    image: digest.to_string(),
+                })?;
+        let children = match manifest::parse_document(&found.bytes, found.media_type.as_deref()) {
+            Ok(Document::Manifest(parsed)) => {
+                return Ok((parsed.config.digest == *config).then(|| digest.clone()));
+            }
+            Ok(Document::Index(index)) => index.manifests,
+            Err(detail) => {
+                return Err(Error::Malformed {
+                    what: format!("manifest {digest}"),
+                    detail,
+                }
+                .into());
+            }
+        };
+        for child in children
+            .iter()
+            .filter(|child| manifest::is_image_manifest(&child.media_type))
+        {
+            let Some(found) = self.manifest(&child.digest.to_string()).await? else {
+                continue;
+            };
+            if let Ok(Document::Manifest(parsed)) =
+                manifest::parse_document(&found.bytes, found.media_type.as_deref())
+                && parsed.config.digest == *config
+            {
+                return Ok(Some(child.digest.clone()));
+            }
+        }
+        Ok(None)
     }
 
     /// The repository fetches name (a placeholder for a layout, which has none).

@@ -70,6 +70,30 @@ enum Job {
 const CHUNK: usize = 1 << 20;
 const BUFFERS: usize = 4;
 
+/// `reader` decompressed as its first bytes say: zstd, gzip, or a plain tar.
+pub(super) fn open_stream<'a>(
+    reader: impl Read + 'a,
+    what: &str,
+) -> Result<Box<dyn Read + 'a>, LayoutError> {
+    let mut reader = BufReader::with_capacity(256 * 1024, reader);
+    let magic = reader
+        .fill_buf()
+        .map_err(|err| LayoutError::io(what, err))?
+        .get(..4)
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default();
+    Ok(if magic == [0x28, 0xb5, 0x2f, 0xfd] {
+        Box::new(
+            zstd::stream::read::Decoder::with_buffer(reader)
+                .map_err(|err| LayoutError::io(what, err))?,
+        )
+    } else if magic.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::bufread::MultiGzDecoder::new(reader))
+    } else {
+        Box::new(reader)
+    })
+}
+
 /// Reads an archive of a layout from `reader` (tar, gzip or zstd, told by its first bytes).
 /// With `extract`, every blob is also written there (checked before it takes its name), and
 /// none is kept in memory.
@@ -79,28 +103,8 @@ pub(crate) fn read_archive(
     limits: ArchiveLimits,
     extract: Option<&LayoutWriter>,
 ) -> Result<ArchiveContent, LayoutError> {
-    let mut reader = BufReader::with_capacity(256 * 1024, reader);
-    let magic = reader
-        .fill_buf()
-        .map_err(|err| LayoutError::io(what, err))?
-        .get(..4)
-        .map(<[u8]>::to_vec)
-        .unwrap_or_default();
-    let stream: Box<dyn Read> = if magic == [0x28, 0xb5, 0x2f, 0xfd] {
-        Box::new(
-            zstd::stream::read::Decoder::with_buffer(reader)
-                .map_err(|err| LayoutError::io(what, err))?,
-        )
-    } else if magic.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::bufread::MultiGzDecoder::new(reader))
-    } else {
-        Box::new(reader)
-    };
-    let budget = Budget {
-        inner: stream,
-        left: limits.max_stream_bytes,
-        exceeded: false,
-    };
+    let stream = open_stream(reader, what)?;
+    let budget = Budget::new(stream, limits.max_stream_bytes);
     let mut archive = tar::Archive::new(budget);
     std::thread::scope(|scope| {
         let (jobs, receive_jobs) = mpsc::sync_channel::<Job>(BUFFERS);
@@ -121,7 +125,7 @@ pub(crate) fn read_archive(
         let hashed = hashing
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        let budget_exceeded = archive.into_inner().exceeded;
+        let budget_exceeded = archive.into_inner().exceeded();
         if budget_exceeded {
             return Err(LayoutError::refused(
                 what,
@@ -373,7 +377,7 @@ fn hash_blobs(
 
 /// The entry's name within the layout (`./` and a leading folder of the same name as none),
 /// `None` for names that are not text. Absolute names and `..` are refused.
-fn entry_name(raw: &[u8], what: &str) -> Result<Option<String>, LayoutError> {
+pub(super) fn entry_name(raw: &[u8], what: &str) -> Result<Option<String>, LayoutError> {
     let Ok(text) = std::str::from_utf8(raw) else {
         return Ok(None);
     };
@@ -398,10 +402,25 @@ fn blob_digest(name: &str) -> Option<OciDigest> {
 }
 
 /// Counts the decompressed bytes, and ends the stream with an error past the budget.
-struct Budget<R> {
+pub(super) struct Budget<R> {
     inner: R,
     left: u64,
     exceeded: bool,
+}
+
+impl<R> Budget<R> {
+    pub(super) fn new(inner: R, left: u64) -> Self {
+        Self {
+            inner,
+            left,
+            exceeded: false,
+        }
+    }
+
+    /// Whether the stream went past the budget.
+    pub(super) fn exceeded(&self) -> bool {
+        self.exceeded
+    }
 }
 
 impl<R: Read> Read for Budget<R> {

@@ -22,6 +22,7 @@
 
 pub(crate) mod answer;
 mod archive;
+mod docker_archive;
 mod error;
 mod index;
 mod pack;
@@ -33,6 +34,7 @@ use std::fs::File;
 use std::path::Path;
 
 pub use archive::ArchiveLimits;
+pub use docker_archive::{DockerArchive, DockerImage};
 pub use error::{LayoutError, LayoutLookupFailure};
 pub use index::{
     COSIGN_KIND, IndexEntry, KIND_ATTESTATIONS, KIND_IMAGE, KIND_IMAGE_INDEX, KIND_SIGNATURES,
@@ -134,7 +136,7 @@ impl Layout {
             LayoutError::not_a_layout(
                 what,
                 "the archive has no oci-layout (an oci-archive is a tar of an OCI image layout; \
-                 a `docker save` archive is not one)",
+                 a `docker save` archive is verified as docker-archive:FILE --signed-image IMAGE)",
             )
         })?;
         check_oci_layout(&oci_layout, what)?;
@@ -174,7 +176,8 @@ impl Layout {
         let oci_layout = content.oci_layout.ok_or_else(|| {
             LayoutError::not_a_layout(
                 &what,
-                "the archive has no oci-layout (a `docker save` archive is not an oci-archive)",
+                "the archive has no oci-layout (a `docker save` archive is not an oci-archive; vouch \
+                 verifies it as docker-archive:FILE --signed-image IMAGE)",
             )
         })?;
         check_oci_layout(&oci_layout, &what)?;
