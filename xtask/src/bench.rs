@@ -6,6 +6,7 @@ mod attest;
 mod inputs;
 mod measure;
 mod offline;
+mod transfer;
 
 use std::fs;
 use std::io::ErrorKind;
@@ -29,7 +30,8 @@ pub(crate) enum Which {
     Oci(crate::bench_oci::Options),
     /// vouch verify-blob-attestation of SBOM attestations against sha256sum reading the SBOM.
     Attest(attest::Options),
-    /// vouch verify of a signed image in a .tar.zst layout archive against zstd -dc.
+    /// vouch verify of a signed image in a .tar.zst layout archive against zstd -dc; vouch save
+    /// and load of a signed image against skopeo copy.
     Offline(offline::Options),
 }
 

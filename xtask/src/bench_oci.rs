@@ -6,9 +6,9 @@
 //! and every `vouch verify` run must have verified every image.
 mod layout;
 mod proxy;
-mod registry;
+pub(crate) mod registry;
 mod report;
-mod skopeo;
+pub(crate) mod skopeo;
 mod vouch;
 
 use std::fs;

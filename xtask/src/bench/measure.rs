@@ -195,6 +195,21 @@ pub(crate) fn peak_rss_kib(time: &Path, inv: &Invocation) -> anyhow::Result<u64>
     bail!("no `Maximum resident set size` in the output of /usr/bin/time -v:\n{stderr}")
 }
 
+/// `vouch generate-key-pair --format pkcs8 --output-key-prefix PREFIX`: an unencrypted key
+/// pair, `PREFIX.key` and `PREFIX.pub`, for the benchmarks to sign with.
+pub(crate) fn pkcs8_key(vouch: &Path, prefix: &Path) -> anyhow::Result<()> {
+    run_ok(
+        Command::new(vouch)
+            .args([
+                "generate-key-pair",
+                "--format",
+                "pkcs8",
+                "--output-key-prefix",
+            ])
+            .arg(prefix),
+    )
+}
+
 /// Runs a setup command (not timed), failing with its standard error if it fails.
 pub(crate) fn run_ok(command: &mut Command) -> anyhow::Result<()> {
     let out = command

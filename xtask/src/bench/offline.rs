@@ -1,7 +1,8 @@
 //! `cargo xtask bench offline`: `vouch verify` of a signed image inside a `.tar.zst` archive of
 //! an OCI layout, against `zstd -dc FILE > /dev/null` (decompression alone, the floor of any
 //! reader of the archive); prints the time ratio and vouch's peak RSS (targets in
-//! docs/performance.md: ≤ 1.3× and ≤ 64 MiB for 2 GiB).
+//! docs/performance.md: ≤ 1.3× and ≤ 64 MiB for 2 GiB). Then `vouch save` and `load` against
+//! skopeo copy (`transfer.rs`).
 //!
 //! The layout is generated: one layer of incompressible bytes (real layers are gzip streams
 //! already), its config and manifest, and a `.sig` manifest beside it by tag holding a
@@ -29,6 +30,9 @@ pub(crate) struct Options {
     /// Size of the image's layer in MiB.
     #[arg(long, default_value_t = 2048)]
     size: u64,
+    /// Size of the layer of the image saved and loaded, in MiB (0: no save/load rows).
+    #[arg(long, default_value_t = 1024)]
+    transfer_size: u64,
 }
 
 pub(crate) fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
@@ -45,69 +49,8 @@ pub(crate) fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
     fs::create_dir_all(layout.join("blobs/sha256"))
         .with_context(|| format!("creating {}", layout.display()))?;
     let key = work.join("key");
-    run_ok(
-        Command::new(&vouch)
-            .args([
-                "generate-key-pair",
-                "--format",
-                "pkcs8",
-                "--output-key-prefix",
-            ])
-            .arg(&key),
-    )?;
-    eprintln!("bench: writing a {} MiB layer", options.size);
-    let layer = write_layer(&layout, options.size << 20)?;
-    let config = blob(
-        &layout,
-        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#,
-    )?;
-    let manifest = format!(
-        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}}]}}"#,
-        config.0, config.1, layer.0, layer.1
-    );
-    let image = blob(&layout, manifest.as_bytes())?;
-    let payload = format!(
-        r#"{{"critical":{{"identity":{{"docker-reference":"registry.example/app"}},"image":{{"docker-manifest-digest":"{}"}},"type":"cosign container image signature"}},"optional":null}}"#,
-        image.0
-    );
-    let payload_file = work.join("payload.json");
-    fs::write(&payload_file, &payload)?;
-    let signature = Command::new(&vouch)
-        .arg("sign-blob")
-        .arg("--key")
-        .arg(key.with_extension("key"))
-        .arg(&payload_file)
-        .output()
-        .context("running vouch sign-blob")?;
-    ensure!(
-        signature.status.success(),
-        "vouch sign-blob failed: {signature:?}"
-    );
-    let signature = String::from_utf8(signature.stdout)?.trim().to_owned();
-    let payload_blob = blob(&layout, payload.as_bytes())?;
-    let empty = blob(&layout, b"{}")?;
-    let sig_manifest = format!(
-        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","digest":"{}","size":{},"annotations":{{"dev.cosignproject.cosign/signature":"{signature}"}}}}]}}"#,
-        empty.0, empty.1, payload_blob.0, payload_blob.1
-    );
-    let sig = blob(&layout, sig_manifest.as_bytes())?;
-    let entry = |digest: &str, size: u64, name: &str| {
-        format!(
-            r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{digest}","size":{size},"annotations":{{"org.opencontainers.image.ref.name":"{name}"}}}}"#
-        )
-    };
-    fs::write(
-        layout.join("index.json"),
-        format!(
-            r#"{{"schemaVersion":2,"manifests":[{},{}]}}"#,
-            entry(&image.0, image.1, "v1"),
-            entry(&sig.0, sig.1, &format!("{}.sig", image.0.replace(':', "-")))
-        ),
-    )?;
-    fs::write(
-        layout.join("oci-layout"),
-        br#"{"imageLayoutVersion":"1.0.0"}"#,
-    )?;
+    measure::pkcs8_key(&vouch, &key)?;
+    write_signed_layout(&layout, &vouch, &key, &work, options.size)?;
     let archive = work.join("image.tar.zst");
     eprintln!("bench: tar | zstd -1 > {}", archive.display());
     run_ok(Command::new("sh").arg("-c").arg(format!(
@@ -185,6 +128,77 @@ pub(crate) fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
          floor: the slower of zstd -dc and SHA-256 of the layer in memory (one core each)"
     );
     print!("{out}");
+    if options.transfer_size > 0 {
+        print!(
+            "{}",
+            super::transfer::run(&work, &vouch, &time, options.transfer_size, options.runs)?
+        );
+    }
+    Ok(())
+}
+
+/// Writes into `layout` (its `blobs/sha256` made) an image of one `size` MiB layer, tagged
+/// `v1`, and its `.sig` manifest beside it by tag, signed with `key` (`KEY.key`, PKCS#8).
+pub(super) fn write_signed_layout(
+    layout: &Path,
+    vouch: &Path,
+    key: &Path,
+    work: &Path,
+    size: u64,
+) -> anyhow::Result<()> {
+    eprintln!("bench: writing a {size} MiB layer");
+    let layer = write_layer(layout, size << 20)?;
+    let config = blob(
+        layout,
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#,
+    )?;
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}}]}}"#,
+        config.0, config.1, layer.0, layer.1
+    );
+    let image = blob(layout, manifest.as_bytes())?;
+    let payload = format!(
+        r#"{{"critical":{{"identity":{{"docker-reference":"registry.example/app"}},"image":{{"docker-manifest-digest":"{}"}},"type":"cosign container image signature"}},"optional":null}}"#,
+        image.0
+    );
+    let payload_file = work.join("payload.json");
+    fs::write(&payload_file, &payload)?;
+    let signature = Command::new(vouch)
+        .arg("sign-blob")
+        .arg("--key")
+        .arg(key.with_extension("key"))
+        .arg(&payload_file)
+        .output()
+        .context("running vouch sign-blob")?;
+    ensure!(
+        signature.status.success(),
+        "vouch sign-blob failed: {signature:?}"
+    );
+    let signature = String::from_utf8(signature.stdout)?.trim().to_owned();
+    let payload_blob = blob(layout, payload.as_bytes())?;
+    let empty = blob(layout, b"{}")?;
+    let sig_manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","digest":"{}","size":{},"annotations":{{"dev.cosignproject.cosign/signature":"{signature}"}}}}]}}"#,
+        empty.0, empty.1, payload_blob.0, payload_blob.1
+    );
+    let sig = blob(layout, sig_manifest.as_bytes())?;
+    let entry = |digest: &str, size: u64, name: &str| {
+        format!(
+            r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{digest}","size":{size},"annotations":{{"org.opencontainers.image.ref.name":"{name}"}}}}"#
+        )
+    };
+    fs::write(
+        layout.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{},{}]}}"#,
+            entry(&image.0, image.1, "v1"),
+            entry(&sig.0, sig.1, &format!("{}.sig", image.0.replace(':', "-")))
+        ),
+    )?;
+    fs::write(
+        layout.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )?;
     Ok(())
 }
 
