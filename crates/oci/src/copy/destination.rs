@@ -13,8 +13,8 @@ use super::source::FetchedManifest;
 use crate::attach::Content;
 use crate::attach::referrer::FallbackIndex;
 use crate::layout::{
-    COSIGN_KIND, Compression, KIND_ATTESTATIONS, KIND_IMAGE, KIND_IMAGE_INDEX, KIND_SIGNATURES,
-    LayoutWriter, REF_NAME,
+    COSIGN_KIND, Compression, KIND_ATTESTATIONS, KIND_IMAGE, KIND_IMAGE_INDEX, KIND_SBOMS,
+    KIND_SIGNATURES, LayoutWriter, REF_NAME,
 };
 use crate::manifest;
 use crate::registry::{BlobBody, BlobPush, RegistryClient};
@@ -160,16 +160,13 @@ impl CopyDestination {
                         }
                     }
                     Place::Tag { tag, part } => {
-                        // cosign's layout has kinds for `.sig` and `.att` only; a `.sbom`
-                        // manifest is found by its name.
+                        // cosign reads `sigs` and `atts`; `sboms` is Hauler's, for `.sbom`.
                         let kind = match part {
-                            Part::Signatures => Some(KIND_SIGNATURES),
-                            Part::Attestations if tag.ends_with(".att") => Some(KIND_ATTESTATIONS),
-                            Part::Attestations => None,
+                            Part::Signatures => KIND_SIGNATURES,
+                            Part::Attestations if tag.ends_with(".sbom") => KIND_SBOMS,
+                            Part::Attestations => KIND_ATTESTATIONS,
                         };
-                        if let Some(kind) = kind {
-                            annotations.insert(COSIGN_KIND.to_owned(), json!(kind));
-                        }
+                        annotations.insert(COSIGN_KIND.to_owned(), json!(kind));
                         annotations.insert(REF_NAME.to_owned(), json!(tag));
                     }
                     Place::Referrer { .. } => {}

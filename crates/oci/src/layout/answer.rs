@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use crate::manifest::{self, Document, OCI_INDEX};
 use crate::{Fetch, MAX_MANIFEST_BYTES, OciDigest};
 
-use super::index::{KIND_ATTESTATIONS, KIND_IMAGE, KIND_IMAGE_INDEX, KIND_SIGNATURES};
+use super::index::{KIND_ATTESTATIONS, KIND_IMAGE, KIND_IMAGE_INDEX, KIND_SBOMS, KIND_SIGNATURES};
 use super::store::BlobBytes;
 use super::{Layout, LayoutError};
 
@@ -103,6 +103,8 @@ impl Layout {
             (stem, KIND_SIGNATURES)
         } else if let Some(stem) = tag.strip_suffix(".att") {
             (stem, KIND_ATTESTATIONS)
+        } else if let Some(stem) = tag.strip_suffix(".sbom") {
+            (stem, KIND_SBOMS)
         } else {
             return None;
         };

@@ -18,6 +18,9 @@ pub const KIND_IMAGE_INDEX: &str = "dev.cosignproject.cosign/imageIndex";
 pub const KIND_SIGNATURES: &str = "dev.cosignproject.cosign/sigs";
 /// See [`KIND_IMAGE`].
 pub const KIND_ATTESTATIONS: &str = "dev.cosignproject.cosign/atts";
+/// The kind of the `.sbom` manifest of a layout's image (`cosign attach sbom`), as Hauler and
+/// other cosign-layout tools write it; cosign itself writes none.
+pub const KIND_SBOMS: &str = "dev.cosignproject.cosign/sboms";
 
 /// Most entries read from an `index.json` (a layout of a whole registry has thousands).
 pub const MAX_INDEX_ENTRIES: usize = 100_000;
@@ -64,7 +67,7 @@ impl IndexEntry {
     pub fn is_signature_artifact(&self) -> bool {
         matches!(
             self.cosign_kind(),
-            Some(KIND_SIGNATURES | KIND_ATTESTATIONS)
+            Some(KIND_SIGNATURES | KIND_ATTESTATIONS | KIND_SBOMS)
         ) || self.ref_name().is_some_and(is_signature_tag)
     }
 
@@ -324,6 +327,9 @@ mod tests {
                 .to_string(),
             B
         );
+        // Hauler's `sboms` kind is not an image either.
+        let hauler = index(&[(B, COSIGN_KIND, KIND_SBOMS), (A, REF_NAME, "v1")]);
+        assert_eq!(hauler.resolve(None, "x").unwrap().digest().to_string(), A);
     }
 
     #[test]

@@ -37,8 +37,8 @@ pub use archive::ArchiveLimits;
 pub use docker_archive::{DockerArchive, DockerImage};
 pub use error::{LayoutError, LayoutLookupFailure};
 pub use index::{
-    COSIGN_KIND, IndexEntry, KIND_ATTESTATIONS, KIND_IMAGE, KIND_IMAGE_INDEX, KIND_SIGNATURES,
-    LayoutIndex, MAX_INDEX_ENTRIES, REF_NAME, check_oci_layout, is_signature_tag,
+    COSIGN_KIND, IndexEntry, KIND_ATTESTATIONS, KIND_IMAGE, KIND_IMAGE_INDEX, KIND_SBOMS,
+    KIND_SIGNATURES, LayoutIndex, MAX_INDEX_ENTRIES, REF_NAME, check_oci_layout, is_signature_tag,
 };
 pub use pack::{Compression, write_archive};
 pub use writer::{BlobFile, LayoutWriter};
