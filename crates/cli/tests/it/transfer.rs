@@ -213,6 +213,7 @@ fn save_carry_load_verify_on_real_registries() {
     assert_eq!(verify(key_a, &refused).0, 11);
     let (code, out, err) = vouch(&["load", &format!("oci:{}", folder.display()), &destination]);
     assert_eq!(code, 13, "{out}{err}");
+    assert!(err.contains("not what it names"), "{err}");
     assert_eq!(verify(key_a, &refused).0, 11);
 }
 

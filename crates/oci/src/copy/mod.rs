@@ -148,7 +148,8 @@ impl Plan {
         for step in &self.steps {
             match step {
                 Step::Blob { digest, size } => {
-                    let open = source.blob(digest, *size)?;
+                    let fault = source::Fault::default();
+                    let open = source.blob(digest, *size, &fault)?;
                     let open = match &progress {
                         Some(progress) => {
                             let progress = Arc::clone(progress);
@@ -165,7 +166,15 @@ impl Plan {
                         }
                         None => open,
                     };
-                    if destination.blob(digest, *size, open).await? {
+                    let copied = destination.blob(digest, *size, open).await.map_err(|err| {
+                        // The source's own failure, not the transport's that it caused.
+                        let known = fault
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .take();
+                        known.map_or(err, CopyError::Source)
+                    })?;
+                    if copied {
                         report.blobs_copied += 1;
                         report.bytes_copied += size;
                     } else {

@@ -3,7 +3,7 @@
 //! lookup makes, so the plan does not care which it reads; layers come as streams, hashed as
 //! they pass.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::stream::{self, StreamExt as _};
 use tokio::io::AsyncReadExt as _;
@@ -14,7 +14,7 @@ use crate::layout::LayoutLookupFailure;
 use crate::layout::answer::Answer;
 use crate::layout::store::{Hasher, blob_path};
 use crate::manifest::{self, Document};
-use crate::registry::{BlobBody, ByteStream, FetchStatus, RegistryClient};
+use crate::registry::{BlobBody, ByteStream, FetchStatus, RegistryClient, StreamFault};
 use crate::{Error, Fetch, ImageRef, Lookup, LookupOptions, OciDigest, Repository};
 
 /// Where images are copied from.
@@ -253,14 +253,25 @@ impl CopySource {
     }
 
     /// Opens the blob `digest` of `size` bytes as a stream, anew at each call; the stream
-    /// fails at its end if the bytes do not hash to `digest` or are not `size` long.
-    pub(crate) fn blob(&self, digest: &OciDigest, size: u64) -> Result<BlobBody, CopyError> {
+    /// fails before its last byte if the bytes do not hash to `digest` or are not `size` long,
+    /// and says why in `fault` (an upload broken off reads as a network error; this is what
+    /// the copy reports instead, and later attempts fail at once).
+    pub(crate) fn blob(
+        &self,
+        digest: &OciDigest,
+        size: u64,
+        fault: &Fault,
+    ) -> Result<BlobBody, CopyError> {
         let digest = digest.clone();
+        let fault = Arc::clone(fault);
         Ok(match self {
             Self::Registry { client, image } => {
                 let client = client.clone();
                 let repository = image.repository().clone();
                 Arc::new(move || {
+                    if let Some(known) = fault_text(&fault) {
+                        return failed(known);
+                    }
                     let (client, repository, wanted) =
                         (client.clone(), repository.clone(), digest.clone());
                     let opened = async move {
@@ -286,7 +297,7 @@ impl CopySource {
                             Err(err) => stream::once(async { Err(err) }).boxed(),
                         })
                         .flatten();
-                    checked(chunks.boxed(), digest.clone(), size)
+                    checked(chunks.boxed(), digest.clone(), size, Arc::clone(&fault))
                 })
             }
             Self::Layout { layout, .. } => {
@@ -300,6 +311,9 @@ impl CopySource {
                     &digest,
                 );
                 Arc::new(move || {
+                    if let Some(known) = fault_text(&fault) {
+                        return failed(known);
+                    }
                     let path = path.clone();
                     let opened = async move {
                         let metadata = tokio::fs::symlink_metadata(&path).await?;
@@ -323,16 +337,29 @@ impl CopySource {
                             Err(err) => stream::once(async { Err(err) }).boxed(),
                         })
                         .flatten();
-                    checked(chunks.boxed(), digest.clone(), size)
+                    checked(chunks.boxed(), digest.clone(), size, Arc::clone(&fault))
                 })
             }
         })
     }
 }
 
-/// `chunks`, hashed as they pass; an error instead of the end if they are not `size` bytes
-/// hashing to `digest`, so that no copy of other bytes is ever completed.
-fn checked(chunks: ByteStream, digest: OciDigest, size: u64) -> ByteStream {
+/// Why a blob's stream failed on its own account (bytes that are not what the digest names).
+pub(crate) type Fault = Arc<Mutex<Option<String>>>;
+
+fn fault_text(fault: &Fault) -> Option<String> {
+    fault.lock().unwrap_or_else(PoisonError::into_inner).clone()
+}
+
+/// A stream that fails at once with `message`.
+fn failed(message: String) -> ByteStream {
+    stream::once(async move { Err(std::io::Error::other(StreamFault(message))) }).boxed()
+}
+
+/// `chunks`, hashed as they pass; an error instead of the chunk that makes them `size` bytes
+/// (or more) if they do not hash to `digest`, so that no copy of other bytes is ever
+/// completed; the reason is put in `fault`.
+fn checked(chunks: ByteStream, digest: OciDigest, size: u64, fault: Fault) -> ByteStream {
     struct State {
         chunks: ByteStream,
         hasher: Option<Hasher>,
@@ -345,34 +372,41 @@ fn checked(chunks: ByteStream, digest: OciDigest, size: u64) -> ByteStream {
     };
     stream::try_unfold(state, move |mut state| {
         let digest = digest.clone();
+        let fault = Arc::clone(&fault);
         async move {
-            match state.chunks.next().await {
-                Some(chunk) => {
-                    let chunk = chunk?;
-                    state.len += chunk.len() as u64;
-                    if state.len > size {
-                        return Err(std::io::Error::other(format!(
-                            "the blob {digest} is longer than the {size} bytes its descriptor says"
-                        )));
-                    }
-                    if let Some(hasher) = state.hasher.as_mut() {
-                        hasher.update(&chunk);
-                    }
-                    Ok(Some((chunk, state)))
+            let refuse = |message: String| {
+                *fault.lock().unwrap_or_else(PoisonError::into_inner) = Some(message.clone());
+                std::io::Error::other(StreamFault(message))
+            };
+            let chunk = match state.chunks.next().await {
+                Some(chunk) => Some(chunk?),
+                None => None,
+            };
+            if let Some(chunk) = &chunk {
+                state.len += chunk.len() as u64;
+                if state.len > size {
+                    return Err(refuse(format!(
+                        "the source's blob {digest} is longer than the {size} bytes its \
+                         descriptor says: not what it names; nothing of it was kept"
+                    )));
                 }
-                None => {
-                    let found = state.hasher.take().map(Hasher::finish);
-                    if state.len != size || found.as_ref() != Some(&digest) {
-                        return Err(std::io::Error::other(format!(
-                            "the source's bytes for blob {digest} ({} bytes) hash to {}: not what \
-                             it names; nothing was copied",
-                            state.len,
-                            found.map_or_else(String::new, |found| found.to_string())
-                        )));
-                    }
-                    Ok(None)
+                if let Some(hasher) = state.hasher.as_mut() {
+                    hasher.update(chunk);
                 }
             }
+            if (chunk.is_none() || state.len == size)
+                && let Some(hasher) = state.hasher.take()
+            {
+                let found = hasher.finish();
+                if state.len != size || found != digest {
+                    return Err(refuse(format!(
+                        "the source's bytes for blob {digest} ({} bytes, its descriptor says \
+                         {size}) hash to {found}: not what it names; nothing of it was kept",
+                        state.len
+                    )));
+                }
+            }
+            Ok(chunk.map(|chunk| (chunk, state)))
         }
     })
     .boxed()

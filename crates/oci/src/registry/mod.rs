@@ -45,4 +45,5 @@ pub use options::{
 };
 pub use push::{BlobPush, PutManifest};
 pub use sign::{AttachOutcome, Attached};
+pub(crate) use transport::StreamFault;
 pub use transport::{BlobBody, ByteStream};

@@ -73,6 +73,12 @@ pub type ByteStream = std::pin::Pin<
     Box<dyn futures_core::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static>,
 >;
 
+/// Why a body stream failed on its own account (its bytes are not what they claim): the
+/// request fails at once, without retries, which would only read the same bytes again.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct StreamFault(pub(crate) String);
+
 /// The slowest upload speed an attempt is given time for, beyond the request timeout: a
 /// 1 GiB layer gets 17 more minutes.
 const MIN_UPLOAD_BYTES_PER_SECOND: u64 = 1 << 20;
@@ -556,6 +562,21 @@ fn classify(request: &Request, url: &Url, error: reqwest::Error) -> Failure {
     };
     let method = &request.method;
     let shown = shown(url);
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&error);
+    while let Some(current) = cause {
+        // An `io::Error` hides the error it carries from `source()`: looked at directly.
+        let carried = current
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .and_then(|inner| inner.downcast_ref::<StreamFault>());
+        if let Some(fault) = current.downcast_ref::<StreamFault>().or(carried) {
+            return Failure::Fatal(RegistryError::new(
+                RegistryErrorKind::Protocol,
+                format!("{method} {shown}: {fault}"),
+            ));
+        }
+        cause = current.source();
+    }
     // Our messages name the URL without its query (storage URLs carry signatures there).
     let reset = error.is_connect() && url.scheme() == "https" && connect_phase_reset(&error);
     let builder = error.is_builder();
