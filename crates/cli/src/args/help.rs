@@ -59,8 +59,9 @@ Exit codes:
   12  --verify-with: signatures found, none verified with the key
   13  registry failure, or bytes that are not what their digest names (a tampered layout or
       archive, a broken registry): nothing of that blob was written
-  With several images, the exit code is that of the worst outcome; the images before a
-  failure stay copied."
+  With several images, the exit code is that of the worst outcome. load and copy: the images
+  before a failure stay copied. save: the layout lists its images (or the archive is written)
+  only once all are copied; running it again skips the blobs already there."
     };
 }
 

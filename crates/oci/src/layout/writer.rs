@@ -10,6 +10,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
 #[cfg(test)]
@@ -19,6 +20,9 @@ use super::store::{Hasher, blob_path};
 use super::{LayoutError, LayoutIndex, REF_NAME, check_oci_layout};
 use crate::manifest::OCI_INDEX;
 use crate::{MAX_MANIFEST_BYTES, OciDigest};
+
+/// Blob files begun by this process, for unique temporary names.
+static PARTIALS: AtomicU64 = AtomicU64::new(0);
 
 /// What `oci-layout` holds.
 const OCI_LAYOUT: &[u8] = b"{\"imageLayoutVersion\": \"1.0.0\"}";
@@ -102,7 +106,14 @@ impl LayoutWriter {
     /// [`LayoutError::Io`] if the file cannot be made.
     pub fn blob(&self, digest: &OciDigest) -> Result<BlobFile, LayoutError> {
         let path = blob_path(&self.root, digest);
-        let partial = path.with_file_name(format!(".{}.partial", digest.hex()));
+        // Unique to this writer: two processes saving the same blob into one folder must not
+        // write into one file (each checks only the bytes it wrote).
+        let partial = path.with_file_name(format!(
+            ".{}.{}-{}.partial",
+            digest.hex(),
+            std::process::id(),
+            PARTIALS.fetch_add(1, Ordering::Relaxed)
+        ));
         let folder = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(folder)
             .map_err(|err| LayoutError::io(folder.display().to_string(), err))?;
