@@ -160,6 +160,19 @@ fn skopeo_layouts_and_archives_verify_offline() {
         cosign_path,
     ]);
     assert_eq!(code, 12);
+    // cosign save's layout loaded back into a registry: the .sig found by its kind goes to
+    // its tag there.
+    let loaded = format!("{}/test/from-cosign-layout", registry.host());
+    let (code, out, err) = vouch(&["load", cosign_path, &loaded]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = vouch(&[
+        "verify",
+        "--insecure-ignore-tlog",
+        "--key",
+        key_a,
+        &format!("{loaded}@{}", image.digest),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
 
     let (code, out, _) = vouch(&["tree", &layout]);
     assert_eq!(code, 0);
