@@ -10,7 +10,7 @@ use super::{
     RegistryArgs,
 };
 
-/// Arguments of `vouch verify-blob-attestation`.
+// Arguments of `vouch verify-blob-attestation`.
 #[derive(Debug, Args)]
 #[command(mut_arg("bundle", |arg| arg.required_unless_present("signature").help(
     "Sigstore bundle with a DSSE envelope (`.sigstore.json`, `.intoto.jsonl`), or JSON Lines of \
@@ -47,7 +47,7 @@ pub(crate) struct VerifyBlobAttestationArgs {
     pub(crate) file: PathBuf,
 }
 
-/// What an attestation must say: its type, and the policies its statement must pass.
+// What an attestation must say: its type, and the policies its statement must pass.
 #[derive(Debug, Args)]
 pub(crate) struct AttestationArgs {
     /// The predicate type required: a URI, or one of cosign's short names (`custom`,
@@ -82,7 +82,7 @@ pub(crate) struct AttestationArgs {
     pub(crate) print_predicate: bool,
 }
 
-/// What an attesting command signs: the predicate and its type.
+// What an attesting command signs: the predicate and its type.
 #[derive(Debug, Args)]
 pub(crate) struct PredicateArgs {
     /// The predicate: a JSON object (for `--type custom`, any text, wrapped as cosign wraps
@@ -95,7 +95,7 @@ pub(crate) struct PredicateArgs {
     pub(crate) predicate_type: String,
 }
 
-/// Arguments of `vouch attest-blob`.
+// Arguments of `vouch attest-blob`.
 #[derive(Debug, Args)]
 pub(crate) struct AttestBlobArgs {
     /// Private key, as `sign-blob` takes it.
@@ -118,7 +118,7 @@ pub(crate) struct AttestBlobArgs {
     pub(crate) file: PathBuf,
 }
 
-/// Arguments of `vouch verify-attestation`.
+// Arguments of `vouch verify-attestation`.
 #[derive(Debug, Args)]
 pub(crate) struct VerifyAttestationArgs {
     /// Public key (PEM or DER SubjectPublicKeyInfo), for key-signed attestations.
@@ -158,7 +158,7 @@ pub(crate) struct VerifyAttestationArgs {
     pub(crate) images: Vec<String>,
 }
 
-/// Arguments of `vouch attest`.
+// Arguments of `vouch attest`.
 #[derive(Debug, Args)]
 pub(crate) struct AttestImageArgs {
     /// Private key, as `sign` takes it (cosign's encrypted `cosign.key` included).

@@ -5,7 +5,7 @@
 
 use clap::Args;
 
-/// Flags of `cosign verify` / `verify-blob` / `sign` / `sign-blob` that vouch refuses.
+// Flags of `cosign verify` / `verify-blob` / `sign` / `sign-blob` that vouch refuses.
 #[derive(Debug, Args)]
 pub(crate) struct CosignOnly {
     #[arg(long, hide = true, value_name = "URL")]

@@ -9,7 +9,7 @@ use vouch_blob::SignatureEncoding;
 
 use super::{CosignOnly, DigestArg, DigestArgValue, OutputArg, PasswordArgs};
 
-/// Arguments of `vouch sign-blob`.
+// Arguments of `vouch sign-blob`.
 #[derive(Debug, Args)]
 pub(crate) struct SignBlobArgs {
     /// Private key: PEM or DER PKCS#8 (`openssl genpkey`), SEC1 `EC PRIVATE KEY`, PKCS#1
@@ -57,7 +57,7 @@ pub(crate) struct SignBlobArgs {
     pub(crate) file: PathBuf,
 }
 
-/// Arguments of `vouch sign-dir`.
+// Arguments of `vouch sign-dir`.
 #[derive(Debug, Args)]
 pub(crate) struct SignDirArgs {
     /// The folder to sign (its top level only).
@@ -107,7 +107,7 @@ impl SignFormat {
     }
 }
 
-/// Arguments of `vouch verify-blob`.
+// Arguments of `vouch verify-blob`.
 #[derive(Debug, Args)]
 pub(crate) struct VerifyBlobArgs {
     /// Public key, PEM or DER (SubjectPublicKeyInfo), as written by `openssl pkey -pubout` or
@@ -145,7 +145,7 @@ pub(crate) struct VerifyBlobArgs {
     pub(crate) file: PathBuf,
 }
 
-/// `verify-blob --bundle`: Sigstore and legacy cosign bundles, cosign's flag names.
+// `verify-blob --bundle`: Sigstore and legacy cosign bundles, cosign's flag names.
 #[derive(Debug, Args)]
 pub(crate) struct BundleArgs {
     /// Sigstore bundle (v0.1–v0.3, `.sigstore.json`) or legacy cosign bundle to verify FILE
@@ -194,7 +194,7 @@ pub(crate) struct BundleArgs {
     pub(crate) insecure_ignore_tlog: bool,
 }
 
-/// Arguments of `vouch verify-dir`.
+// Arguments of `vouch verify-dir`.
 #[derive(Debug, Args)]
 pub(crate) struct VerifyDirArgs {
     /// The folder to verify (its top level only).

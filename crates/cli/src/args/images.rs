@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 
 use super::{CosignOnly, OutputArg, PasswordArgs};
 
-/// Arguments of `vouch sign`.
+// Arguments of `vouch sign`.
 #[derive(Debug, Args)]
 pub(crate) struct SignImageArgs {
     /// Private key, as for `sign-blob` (cosign's encrypted `cosign.key` included).
@@ -69,7 +69,7 @@ pub(crate) enum ImageSignatureFormat {
     Legacy,
 }
 
-/// Arguments of `vouch verify`.
+// Arguments of `vouch verify`.
 #[derive(Debug, Args)]
 pub(crate) struct VerifyImageArgs {
     /// Public key (PEM or DER SubjectPublicKeyInfo, as `cosign generate-key-pair` writes
@@ -126,7 +126,7 @@ pub(crate) struct VerifyImageArgs {
     pub(crate) images: Vec<String>,
 }
 
-/// Keyless identity flags of `vouch verify` (cosign's names).
+// Keyless identity flags of `vouch verify` (cosign's names).
 #[derive(Debug, Args)]
 pub(crate) struct KeylessArgs {
     /// Keyless: the signer identity that must match exactly: the email or URI in the signing
@@ -158,7 +158,7 @@ pub(crate) struct KeylessArgs {
     pub(crate) workflow: super::WorkflowArgs,
 }
 
-/// Arguments of `vouch triangulate` and `vouch tree`.
+// Arguments of `vouch triangulate` and `vouch tree`.
 #[derive(Debug, Args)]
 pub(crate) struct ImageLookupArgs {
     #[command(flatten)]
@@ -173,7 +173,7 @@ pub(crate) struct ImageLookupArgs {
     pub(crate) image: String,
 }
 
-/// Where to look and how to reach the registry.
+// Where to look and how to reach the registry.
 #[derive(Debug, Args)]
 pub(crate) struct LookupArgs {
     /// For an image index (multi-arch), verify the child for this platform (`os/arch` or
@@ -195,7 +195,7 @@ pub(crate) struct LookupArgs {
     pub(crate) registry: RegistryArgs,
 }
 
-/// How to reach and authenticate to registries.
+// How to reach and authenticate to registries.
 #[derive(Debug, Args)]
 pub(crate) struct RegistryArgs {
     /// Registry user name (Basic auth), overriding docker and podman credentials; with one of

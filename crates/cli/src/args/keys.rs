@@ -7,9 +7,9 @@ use clap::{Args, ValueEnum};
 
 use super::OutputArg;
 
-/// Where a private key's password comes from, shared by every command that reads or writes an
-/// encrypted private key. Without --password-file: `VOUCH_PASSWORD`, else `COSIGN_PASSWORD`,
-/// else a prompt on a terminal, else all of standard input (see docs/cli.md, "Passwords").
+// Where a private key's password comes from, shared by every command that reads or writes an
+// encrypted private key. Without --password-file: `VOUCH_PASSWORD`, else `COSIGN_PASSWORD`,
+// else a prompt on a terminal, else all of standard input (see docs/cli.md, "Passwords").
 #[derive(Debug, Args)]
 pub(crate) struct PasswordArgs {
     /// Read the private key's password from this file (its contents, without one trailing
@@ -18,7 +18,7 @@ pub(crate) struct PasswordArgs {
     pub(crate) password_file: Option<PathBuf>,
 }
 
-/// Arguments of `vouch generate-key-pair`.
+// Arguments of `vouch generate-key-pair`.
 #[derive(Debug, Args)]
 pub(crate) struct GenerateKeyPairArgs {
     /// Write `PREFIX.key` and `PREFIX.pub`.
@@ -45,7 +45,7 @@ pub(crate) struct GenerateKeyPairArgs {
     pub(crate) output: OutputArg,
 }
 
-/// Arguments of `vouch import-key-pair`.
+// Arguments of `vouch import-key-pair`.
 #[derive(Debug, Args)]
 pub(crate) struct ImportKeyPairArgs {
     /// The PEM private key to import: PKCS#8 `PRIVATE KEY`, SEC1 `EC PRIVATE KEY`, PKCS#1 `RSA
@@ -68,7 +68,7 @@ pub(crate) struct ImportKeyPairArgs {
     pub(crate) output: OutputArg,
 }
 
-/// Arguments of `vouch public-key`.
+// Arguments of `vouch public-key`.
 #[derive(Debug, Args)]
 pub(crate) struct PublicKeyArgs {
     /// The private key (any form `import-key-pair` reads, or cosign's encrypted `cosign.key`).

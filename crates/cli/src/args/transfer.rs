@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 
 use super::RegistryArgs;
 
-/// `vouch save`.
+// `vouch save`.
 #[derive(Debug, Args)]
 pub(crate) struct SaveArgs {
     /// Images to save: `registry/repo:tag`, `…@sha256:…` or `docker://…`.
@@ -32,7 +32,7 @@ pub(crate) struct SaveArgs {
     pub(crate) transfer: TransferArgs,
 }
 
-/// `vouch load`.
+// `vouch load`.
 #[derive(Debug, Args)]
 pub(crate) struct LoadArgs {
     /// `LAYOUT REPOSITORY`, or with --dir `REPOSITORY` alone. LAYOUT: `DIR`,
@@ -50,7 +50,7 @@ pub(crate) struct LoadArgs {
     pub(crate) transfer: TransferArgs,
 }
 
-/// `vouch copy`.
+// `vouch copy`.
 #[derive(Debug, Args)]
 pub(crate) struct CopyArgs {
     /// Where the image is: `registry/repo:tag`, `docker://…`, `oci:DIR[:NAME]` or
@@ -67,7 +67,7 @@ pub(crate) struct CopyArgs {
     pub(crate) transfer: TransferArgs,
 }
 
-/// What every transfer takes.
+// What every transfer takes.
 #[derive(Debug, Args)]
 pub(crate) struct TransferArgs {
     /// Copy only these parts (comma-separated or repeated): `image`, `sig` (the `.sig` tag

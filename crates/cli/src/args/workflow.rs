@@ -5,8 +5,8 @@
 
 use clap::Args;
 
-/// cosign's `--certificate-github-workflow-*`: each, when given, must equal the certificate's
-/// extension exactly.
+// cosign's `--certificate-github-workflow-*`: each, when given, must equal the certificate's
+// extension exactly.
 #[derive(Debug, Args)]
 pub(crate) struct WorkflowArgs {
     /// Keyless: the event that triggered the signing workflow (`push`, `release`; Fulcio
@@ -32,7 +32,7 @@ pub(crate) struct WorkflowArgs {
     pub(crate) certificate_github_workflow_ref: Option<String>,
 }
 
-/// `gh attestation verify`'s flags for attestations made by GitHub Actions.
+// `gh attestation verify`'s flags for attestations made by GitHub Actions.
 #[derive(Debug, Args)]
 pub(crate) struct GithubArgs {
     /// GitHub: the attestation was made in a repository of this owner (organization or user);
