@@ -50,7 +50,8 @@ pub(crate) fn run_save(args: &SaveArgs) -> anyhow::Result<Outcome> {
         }
         (None, None) => return Err(usage("give --dir DIR or --archive FILE".to_owned())),
     };
-    transfer.block_on(async {
+    let reports = transfer.block_on(async {
+        let mut reports = Vec::with_capacity(images.len());
         for (given, image) in &images {
             let shown_image = image.to_string();
             if let CopyDestination::Layout { name, .. } = &mut destination {
@@ -61,11 +62,15 @@ pub(crate) fn run_save(args: &SaveArgs) -> anyhow::Result<Outcome> {
                 image: image.clone(),
             };
             let report = transfer.copy_one(source, &mut destination, given).await?;
-            output::transfer::copied(&shown_image, &format!("{shown}:{shown_image}"), &report)?;
+            reports.push((shown_image, report));
         }
-        Ok::<_, anyhow::Error>(())
+        Ok::<_, anyhow::Error>(reports)
     })?;
     destination.finish().with_context(|| shown.clone())?;
+    // Only now is the layout (or the archive) written: no line before it says "Copied".
+    for (shown_image, report) in &reports {
+        output::transfer::copied(shown_image, &format!("{shown}:{shown_image}"), report)?;
+    }
     Ok(Outcome::Verified)
 }
 
