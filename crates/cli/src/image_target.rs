@@ -66,36 +66,29 @@ pub(crate) fn parse_target(given: &str, local_image: bool) -> anyhow::Result<Tar
     }
     // skopeo's transports; the path ends at the first `:` after the prefix, as in
     // containers/image (a reference may itself hold colons: `oci:dir:registry/x:tag`).
-    for prefix in ["oci:", "oci-archive:"] {
-        if let Some(rest) = given.strip_prefix(prefix) {
-            let (path, reference) = match rest.split_once(':') {
-                Some((path, reference)) => (path, Some(reference.to_owned())),
-                None => (rest, None),
-            };
-            if path.is_empty() {
-                return Err(usage(format!(
-                    "`{given}`: {prefix} takes a path (e.g. {prefix}./image-layout:v1)"
-                )));
-            }
-            return Ok(Target::Layout {
-                path: PathBuf::from(path),
-                reference: reference.filter(|r| !r.is_empty()),
-            });
-        }
-    }
-    if let Some(rest) = given.strip_prefix("docker-archive:") {
+    for (prefix, example) in [
+        ("oci:", "./image-layout:v1"),
+        ("oci-archive:", "./image.tar.zst:v1"),
+        ("docker-archive:", "./app.tar"),
+    ] {
+        let Some(rest) = given.strip_prefix(prefix) else {
+            continue;
+        };
         let (path, reference) = match rest.split_once(':') {
             Some((path, reference)) => (path, Some(reference.to_owned())),
             None => (rest, None),
         };
         if path.is_empty() {
             return Err(usage(format!(
-                "`{given}`: docker-archive: takes a path (e.g. docker-archive:./app.tar)"
+                "`{given}`: {prefix} takes a path (e.g. {prefix}{example})"
             )));
         }
-        return Ok(Target::DockerArchive {
-            path: PathBuf::from(path),
-            reference: reference.filter(|r| !r.is_empty()),
+        let path = PathBuf::from(path);
+        let reference = reference.filter(|r| !r.is_empty());
+        return Ok(if prefix == "docker-archive:" {
+            Target::DockerArchive { path, reference }
+        } else {
+            Target::Layout { path, reference }
         });
     }
     if given.starts_with("docker-daemon:") {

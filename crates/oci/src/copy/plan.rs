@@ -13,6 +13,12 @@ use super::{CopyError, CopyOptions};
 use crate::manifest::{self, Document};
 use crate::{COSIGN_SIGN_PREDICATE_TYPE, Error, MAX_REFERRERS, OciDigest};
 
+/// Most bytes of manifests one plan holds (the image's, its children's, its signatures').
+const MAX_PLAN_MANIFEST_BYTES: u64 = 256 << 20;
+
+/// Most manifests in an image index that is copied whole.
+const MAX_CHILDREN: usize = 1000;
+
 /// Which of an image's parts a copy carries (`--only`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Parts {
@@ -83,6 +89,7 @@ pub struct Plan {
     signatures: usize,
     attestations: usize,
     seen: HashSet<OciDigest>,
+    manifest_bytes: u64,
 }
 
 impl Plan {
@@ -133,9 +140,18 @@ impl Plan {
             signatures: 0,
             attestations: 0,
             seen: HashSet::new(),
+            manifest_bytes: 0,
         };
         let mut signed = vec![top.digest.clone()];
         if let Document::Index(index) = &document {
+            // Each child costs a few requests (its manifest, its signature places).
+            if index.manifests.len() > MAX_CHILDREN {
+                return Err(Error::TooLarge {
+                    what: format!("the image index {}", top.digest),
+                    limit: format!("{MAX_CHILDREN} manifests (copy one platform with --platform)"),
+                }
+                .into());
+            }
             for child in &index.manifests {
                 if !manifest::is_image_manifest(&child.media_type) {
                     return Err(Error::Malformed {
@@ -151,12 +167,12 @@ impl Plan {
                 if options.parts.image {
                     let child_manifest = fetch_manifest(source, &child.digest).await?;
                     let child_document = parse(&child_manifest, "an image index's manifest")?;
-                    plan.add_manifest(child_manifest, &child_document, Place::Child);
+                    plan.add_manifest(child_manifest, &child_document, Place::Child)?;
                 }
             }
         }
         if options.parts.image {
-            plan.add_manifest(top, &document, Place::Image);
+            plan.add_manifest(top, &document, Place::Image)?;
         }
         for digest in &signed {
             plan.add_signatures(source, options, digest).await?;
@@ -209,7 +225,7 @@ impl Plan {
             let tag = format!("{}.{suffix}", digest.tag_form());
             if let Some(found) = source.manifest(&tag).await? {
                 let document = parse(&found, "a signature manifest")?;
-                self.add_manifest(found, &document, Place::Tag { tag, part });
+                self.add_manifest(found, &document, Place::Tag { tag, part })?;
             }
         }
         if !options.parts.signatures && !options.parts.attestations {
@@ -259,15 +275,32 @@ impl Plan {
                     entry,
                     part,
                 },
-            );
+            )?;
         }
         Ok(())
     }
 
     /// The blobs `document` names, then the manifest itself.
-    fn add_manifest(&mut self, found: FetchedManifest, document: &Document, place: Place) {
+    fn add_manifest(
+        &mut self,
+        found: FetchedManifest,
+        document: &Document,
+        place: Place,
+    ) -> Result<(), CopyError> {
         if !self.seen.insert(found.digest.clone()) {
-            return;
+            return Ok(());
+        }
+        // Manifests are held until they are written: bounded, whatever the source lists.
+        self.manifest_bytes += found.bytes.len() as u64;
+        if self.manifest_bytes > MAX_PLAN_MANIFEST_BYTES {
+            return Err(Error::TooLarge {
+                what: "the manifests of the image and its signatures".to_owned(),
+                limit: format!(
+                    "{MAX_PLAN_MANIFEST_BYTES} bytes (a real image with its signatures has a \
+                     few KiB of them; copy one platform with --platform)"
+                ),
+            }
+            .into());
         }
         if let Document::Manifest(parsed) = document {
             for blob in std::iter::once(&parsed.config).chain(&parsed.layers) {
@@ -292,6 +325,7 @@ impl Plan {
             manifest: found,
             place,
         });
+        Ok(())
     }
 }
 
