@@ -9,8 +9,9 @@
 //! * [`Statement`] reads in-toto statements v0.1 and v1 strictly (no duplicate or
 //!   case-ambiguous keys, bounded memory), from any bytes, without panicking.
 //! * [`PredicateType`] takes cosign's short names (`slsaprovenance1`, `spdxjson`, …) or URIs.
-//! * [`RegoPolicy`] evaluates cosign's Rego convention (`package signature`, `allow`) with
-//!   regorus, bounded in time.
+//! * [`RegoPolicy`] evaluates cosign's Rego convention (`package signature`, `allow`), or
+//!   policy-controller's (`package sigstore`, `isCompliant`: [`RegoConvention`]), with regorus,
+//!   bounded in time.
 //!
 //! * [`statement_v1`] writes the statement a signer signs (`vouch attest-blob`).
 //!
@@ -23,7 +24,7 @@ mod verify;
 mod write;
 
 pub use predicate::{PredicateType, SHORT_NAMES, UnknownPredicateType};
-pub use rego::{PolicyError, PolicyVerdict, RegoPolicy};
+pub use rego::{PolicyError, PolicyVerdict, RegoConvention, RegoPolicy};
 pub use statement::{STATEMENT_TYPES, Statement, StatementError, Subject, subject_digests};
 pub use verify::{
     AttestationError, AttestationPolicy, IN_TOTO_PAYLOAD_TYPE, Unverified, VerifiedAttestation,
