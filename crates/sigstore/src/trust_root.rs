@@ -33,6 +33,29 @@ impl TrustRoot {
             })
     }
 
+    /// Whether `spki_der` (a DER SubjectPublicKeyInfo) is the key of one of the root's
+    /// transparency logs: a policy that names a Rekor key (containers' `rekorPublicKeyPath`)
+    /// is honoured only when the log entries it means are the ones this root checks.
+    #[must_use]
+    pub fn has_tlog_key(&self, spki_der: &[u8]) -> bool {
+        self.inner
+            .tlogs
+            .iter()
+            .any(|log| log.public_key.raw_bytes.as_bytes() == spki_der)
+    }
+
+    /// Whether `certificate_der` is one of the certificates of the root's certificate
+    /// authorities (a Fulcio root or intermediate).
+    #[must_use]
+    pub fn has_ca_certificate(&self, certificate_der: &[u8]) -> bool {
+        self.inner.certificate_authorities.iter().any(|ca| {
+            ca.cert_chain
+                .certificates
+                .iter()
+                .any(|certificate| certificate.raw_bytes.as_bytes() == certificate_der)
+        })
+    }
+
     pub(crate) fn inner(&self) -> &sigstore_trust_root::TrustedRoot {
         &self.inner
     }
