@@ -227,6 +227,20 @@ for ref in alpine library/alpine:3.20 docker.io/library/alpine ghcr.io/acme/app:
   printf '%s' "$ref" | put image_reference "ref-$i.txt"
 done
 
+# --- policy: vouch's example policy, the containers policy.json files and the
+# ClusterImagePolicy documents of testdata/interop, and small shapes of each format.
+policies=$root/testdata/policies
+for f in "$policies"/*.yaml "$root"/testdata/interop/containers-policy-json/*.json \
+  "$root"/testdata/interop/policy-controller/*.yaml; do
+  put policy "$(basename "$f")" <"$f"
+done
+put policy containers-scoped.json <<'JSON'
+{"default":[{"type":"reject"}],"transports":{"docker":{"registry.example/app":[{"type":"sigstoreSigned","keyData":"LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS0K","signedIdentity":{"type":"remapIdentity","prefix":"registry.example","signedPrefix":"mirror.example"}}],"*.example.com":[{"type":"insecureAcceptAnything"}],"":[{"type":"reject"}]}}}
+JSON
+put policy vouch-json.json <<'JSON'
+{"apiVersion":"vouch.dev/v1","kind":"TrustPolicy","match":"all","noMatch":"warn","rules":[{"name":"a","images":["*","**/app:*"],"mode":"warn","allow":true},{"images":["ghcr.io/**"],"reject":"no"}]}
+JSON
+
 # --- layout: a small OCI layout (config, manifest, index.json naming it by tag, a `.sig`
 # entry by cosign's tag), as a plain, gzip and zstd tar, and its index.json alone.
 layout=$(mktemp -d)

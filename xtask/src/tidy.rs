@@ -29,11 +29,12 @@ enum Role {
 
 /// The library crates, by folder under `crates/`. A listed folder that does not exist (yet) is
 /// skipped; a library folder that is not listed is reported.
-const LIBRARIES: [(&str, Role); 6] = [
+const LIBRARIES: [(&str, Role); 7] = [
     ("keys", Role::Pure),
     ("blob", Role::Pure),
     ("sigstore", Role::Pure),
     ("attest", Role::Pure),
+    ("policy", Role::Pure),
     (
         "oci",
         // `registry`: HTTP; `layout`: layout folders and archives on disk; `copy`: images

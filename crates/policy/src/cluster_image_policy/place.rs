@@ -1,0 +1,35 @@
+//! Where a problem is (the document and its name), and untrusted text as messages show it.
+
+use std::fmt;
+
+use crate::PolicyError;
+
+/// Untrusted text shown in messages is cut to this many characters.
+const MAX_SHOWN: usize = 200;
+
+/// Where a problem is: the document and its name; the field is given with each error.
+pub(super) struct Place {
+    pub(super) document: usize,
+    pub(super) name: String,
+}
+
+impl Place {
+    pub(super) fn error(&self, path: &str, message: impl fmt::Display) -> PolicyError {
+        PolicyError::new(format!(
+            "document {} (name: {}): {path}: {message}",
+            self.document,
+            shorten(&self.name)
+        ))
+    }
+}
+
+/// Untrusted text for a message: escaped and cut short, in backquotes.
+pub(super) fn shown(text: &str) -> String {
+    format!("`{}`", shorten(text))
+}
+
+pub(super) fn shorten(text: &str) -> String {
+    let cut: String = text.chars().take(MAX_SHOWN).collect();
+    let ellipsis = if cut.len() < text.len() { "…" } else { "" };
+    format!("{}{ellipsis}", cut.escape_debug())
+}
