@@ -109,6 +109,13 @@ pub(crate) enum InputError {
         #[source]
         source: vouch_sigstore::Error,
     },
+    /// A trust policy file that cannot be used.
+    #[error("{path}")]
+    TrustPolicy {
+        path: String,
+        #[source]
+        source: vouch_policy::PolicyError,
+    },
     /// A `--trusted-root` that is not a usable trusted root.
     #[error("{path}")]
     TrustRoot {

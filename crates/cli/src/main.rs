@@ -22,6 +22,7 @@ mod policy_memory;
 mod registry_flags;
 mod signer;
 mod signing;
+mod trust_policy;
 mod write;
 // The only writer to the terminal.
 mod output;

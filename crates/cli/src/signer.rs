@@ -115,7 +115,12 @@ pub(crate) fn policy(
 
 /// A verifier for `--trusted-root FILE`, or for the embedded production root.
 pub(crate) fn verifier(trusted_root: Option<&Path>) -> anyhow::Result<Verifier> {
-    let root = match trusted_root {
+    verifier_of(&trust_root(trusted_root)?, trusted_root)
+}
+
+/// `--trusted-root FILE`, or the embedded production root.
+pub(crate) fn trust_root(trusted_root: Option<&Path>) -> anyhow::Result<TrustRoot> {
+    Ok(match trusted_root {
         Some(path) => {
             let bytes =
                 input::read_small(path, Role::TrustRoot, MAX_TRUSTED_ROOT_LEN, "trusted root")?;
@@ -127,14 +132,19 @@ pub(crate) fn verifier(trusted_root: Option<&Path>) -> anyhow::Result<Verifier> 
             })?
         }
         None => TrustRoot::production()?,
-    };
-    Ok(
-        Verifier::new(&root).map_err(|source| InputError::TrustRoot {
-            path: trusted_root.map_or_else(
-                || "the embedded production trusted root".to_owned(),
-                input::display,
-            ),
-            source,
-        })?,
-    )
+    })
+}
+
+/// A verifier for `root`, read from `trusted_root` (none: the embedded root).
+pub(crate) fn verifier_of(
+    root: &TrustRoot,
+    trusted_root: Option<&Path>,
+) -> anyhow::Result<Verifier> {
+    Ok(Verifier::new(root).map_err(|source| InputError::TrustRoot {
+        path: trusted_root.map_or_else(
+            || "the embedded production trusted root".to_owned(),
+            input::display,
+        ),
+        source,
+    })?)
 }

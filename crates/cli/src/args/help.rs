@@ -249,9 +249,27 @@ Examples:
   vouch verify --key release.pub --insecure-ignore-tlog \\
     --signed-image oci-archive:app-1.2.0.tar.zst docker-archive:app.tar
 
+  # Every image of a release judged by a trust policy (vouch's, or skopeo's policy.json)
+  vouch verify --policy policy.yaml ghcr.io/acme/app:1.2.0 ghcr.io/acme/worker:1.2.0
+  vouch verify --policy /etc/containers/policy.json registry.example.com/app:1.2.0
+
+With --policy, an image the policy refuses exits 12, whatever the reason (no signature of the
+rule's authorities, a `reject` rule, no rule for the image); a lookup the policy needed that
+failed exits 11 or 13, as below.
+
 ",
     image_exit_codes!()
 );
+
+pub(super) const POLICY: &str = "\
+Examples:
+  vouch policy check policy.yaml /etc/containers/policy.json
+  vouch policy explain policy.yaml ghcr.io/acme/app:1.2.0
+
+Exit codes:
+  0  every policy file is valid (check), or every image was explained (explain)
+  2  a policy file or an image name cannot be used: the problem, with its line and column
+";
 
 pub(super) const TRIANGULATE: &str = concat!(
     "\

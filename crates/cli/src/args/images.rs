@@ -80,6 +80,13 @@ pub(crate) struct VerifyImageArgs {
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
 
+    /// Judge each image by the rules of a trust policy instead of --key or an identity:
+    /// vouch's own (`apiVersion: vouch.dev/v1`), a containers `policy.json` (skopeo, podman)
+    /// or policy-controller `ClusterImagePolicy` documents. One line per image with the rule
+    /// that decided; exit 0 only if every image is allowed (docs/policies.md).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer", "certificate_oidc_issuer_regexp", "annotations", "check_identity", "signed_image", "insecure_ignore_tlog"])]
+    pub(crate) policy: Option<PathBuf>,
+
     /// A `trusted_root.json` to use instead of the embedded Sigstore production root.
     #[arg(long, value_name = "FILE")]
     pub(crate) trusted_root: Option<PathBuf>,

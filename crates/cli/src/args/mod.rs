@@ -15,6 +15,7 @@ mod files;
 mod help;
 mod images;
 mod keys;
+mod policy;
 mod transfer;
 mod workflow;
 
@@ -23,6 +24,7 @@ pub(crate) use cosign::CosignOnly;
 pub(crate) use files::*;
 pub(crate) use images::*;
 pub(crate) use keys::*;
+pub(crate) use policy::*;
 pub(crate) use transfer::*;
 pub(crate) use workflow::{GithubArgs, WorkflowArgs};
 
@@ -173,6 +175,9 @@ pub(crate) enum Command {
     /// registry, registry to layout, like `cosign copy`.
     #[command(after_help = help::COPY)]
     Copy(CopyArgs),
+    /// Check trust policies, and see which of their rules apply to an image.
+    #[command(after_help = help::POLICY)]
+    Policy(PolicyArgs),
     /// Verify in-toto attestations about one file, like `cosign verify-blob-attestation`.
     ///
     /// Reads a Sigstore bundle with a DSSE envelope, JSON Lines of them (`gh attestation
@@ -271,6 +276,10 @@ impl Command {
             Self::GenerateKeyPair(args) => Some(&args.output),
             Self::ImportKeyPair(args) => Some(&args.output),
             Self::Version(args) => Some(&args.output),
+            Self::Policy(args) => Some(match &args.command {
+                PolicyCommand::Check(args) => &args.output,
+                PolicyCommand::Explain(args) => &args.output,
+            }),
             Self::SignBlob(_)
             | Self::Save(_)
             | Self::Load(_)

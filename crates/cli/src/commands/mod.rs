@@ -8,6 +8,7 @@ mod completion;
 mod image_lookup;
 mod keys;
 mod manpages;
+mod policy;
 mod sign_blob;
 mod sign_dir;
 mod sign_image;
@@ -18,6 +19,7 @@ mod verify_blob_attestation;
 mod verify_bundle;
 mod verify_dir;
 mod verify_image;
+mod verify_policy;
 mod version;
 
 use crate::args::Command;
@@ -35,7 +37,9 @@ pub(crate) fn run(command: &Command) -> anyhow::Result<Outcome> {
         Command::VerifyAttestation(args) => verify_attestation::run(args),
         Command::Attest(args) => attest_image::run(args),
         Command::VerifyDir(args) => verify_dir::run(args),
+        Command::Verify(args) if args.policy.is_some() => verify_policy::run(args),
         Command::Verify(args) => verify_image::run(args),
+        Command::Policy(args) => policy::run(args),
         Command::Triangulate(args) => image_lookup::triangulate(args),
         Command::Tree(args) => image_lookup::tree(args),
         Command::SignBlob(args) => sign_blob::run(args),

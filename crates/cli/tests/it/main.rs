@@ -16,6 +16,7 @@ mod layouts;
 mod man_pages;
 mod mock_registry;
 mod openssl_interop;
+mod policies;
 mod registry_harness;
 mod registry_tls;
 mod sign_blob;
