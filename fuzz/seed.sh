@@ -241,6 +241,11 @@ put policy vouch-json.json <<'JSON'
 {"apiVersion":"vouch.dev/v1","kind":"TrustPolicy","match":"all","noMatch":"warn","rules":[{"name":"a","images":["*","**/app:*"],"mode":"warn","allow":true},{"images":["ghcr.io/**"],"reject":"no"}]}
 JSON
 
+# --- admission: the AdmissionReview bodies built from Kubernetes' examples.
+for f in "$root"/testdata/interop/kubernetes/reviews/*.json; do
+  put admission "$(basename "$f")" <"$f"
+done
+
 # --- layout: a small OCI layout (config, manifest, index.json naming it by tag, a `.sig`
 # entry by cosign's tag), as a plain, gzip and zstd tar, and its index.json alone.
 layout=$(mktemp -d)

@@ -13,6 +13,7 @@
 //! Judging an image ([`Judge::judge`]) is pure: it takes what a signature lookup found
 //! (`vouch_oci::Lookup`) and returns a [`Decision`]; fetching is the caller's.
 
+pub mod admission;
 mod certificates;
 mod cluster_image_policy;
 mod containers;
