@@ -37,7 +37,7 @@ cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
 # The same list as `.ci/run packages`.
-PACKAGES=(openssl time ca-certificates util-linux zstd gzip tar)
+PACKAGES=(openssl curl time ca-certificates util-linux zstd gzip tar)
 PEERS=testdata/peers/registry/install-peers.sh
 JS=testdata/peers/sigstore-js
 MIN_RUST_MINOR=88

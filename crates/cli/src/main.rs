@@ -19,10 +19,12 @@ mod image_target;
 mod input;
 mod password;
 mod policy_memory;
+mod policy_runtime;
 mod registry_flags;
 mod signer;
 mod signing;
 mod trust_policy;
+mod webhook;
 mod write;
 // The only writer to the terminal.
 mod output;

@@ -44,7 +44,7 @@ KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 # oci: transports and sigstore signing (containers-common's /etc files are replaced by the
 # --policy and --registries.d flags the tests pass).
 SKOPEO_PACKAGES=(skopeo libc6 libgpgme11t64 libassuan9 libgpg-error0 libsqlite3-0)
-SYSTEM_PACKAGES=(docker-registry umoci apache2-utils openssl ca-certificates)
+SYSTEM_PACKAGES=(docker-registry umoci apache2-utils openssl curl ca-certificates)
 
 export DEBIAN_FRONTEND=noninteractive
 

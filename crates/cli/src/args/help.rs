@@ -261,6 +261,17 @@ failed exits 11 or 13, as below.
     image_exit_codes!()
 );
 
+pub(super) const SERVE: &str = "\
+Examples:
+  vouch serve --policy /etc/vouch/policy.yaml --tls-cert /tls/tls.crt --tls-key /tls/tls.key
+  vouch serve --policy policy.json --listen 127.0.0.1:8443 --tls-cert c.pem --tls-key k.pem \\
+    --failure-policy ignore --mutate
+
+Exit codes:
+  0  stopped by SIGTERM or SIGINT, after answering the reviews in flight
+  2  the policy, the certificate or the key cannot be used, or the address cannot be bound
+";
+
 pub(super) const POLICY: &str = "\
 Examples:
   vouch policy check policy.yaml /etc/containers/policy.json

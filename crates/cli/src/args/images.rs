@@ -267,7 +267,7 @@ pub(crate) struct RegistryArgs {
 }
 
 /// A Go duration as cosign takes it (`3m0s`, `90s`, `1h`), or a whole number of seconds.
-fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+pub(super) fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
     let parsed = match text.parse::<u64>() {
         Ok(seconds) => Ok(std::time::Duration::from_secs(seconds)),
         Err(_) => text

@@ -16,6 +16,7 @@ mod help;
 mod images;
 mod keys;
 mod policy;
+mod serve;
 mod transfer;
 mod workflow;
 
@@ -25,6 +26,7 @@ pub(crate) use files::*;
 pub(crate) use images::*;
 pub(crate) use keys::*;
 pub(crate) use policy::*;
+pub(crate) use serve::*;
 pub(crate) use transfer::*;
 pub(crate) use workflow::{GithubArgs, WorkflowArgs};
 
@@ -178,6 +180,16 @@ pub(crate) enum Command {
     /// Check trust policies, and see which of their rules apply to an image.
     #[command(after_help = help::POLICY)]
     Policy(PolicyArgs),
+    /// Serve a Kubernetes admission webhook that admits only images the trust policy allows.
+    ///
+    /// HTTPS endpoints: `POST /validate` answers `AdmissionReview` (admission.k8s.io/v1) for
+    /// pods and every workload that embeds a pod template (containers, init and ephemeral
+    /// containers), denying with the reason per image; `POST /mutate` (with --mutate) pins
+    /// admitted tags to their verified digests; `GET /healthz`, `/readyz`, `/metrics`
+    /// (Prometheus). Verdicts are cached per image name (--cache-ttl), and concurrent reviews
+    /// of one image share one lookup. One JSON line per decision on stdout. docs/kubernetes.md.
+    #[command(after_help = help::SERVE)]
+    Serve(ServeArgs),
     /// Verify in-toto attestations about one file, like `cosign verify-blob-attestation`.
     ///
     /// Reads a Sigstore bundle with a DSSE envelope, JSON Lines of them (`gh attestation
@@ -284,6 +296,7 @@ impl Command {
             | Self::Save(_)
             | Self::Load(_)
             | Self::Copy(_)
+            | Self::Serve(_)
             | Self::AttestBlob(_)
             | Self::SignDir(_)
             | Self::PublicKey(_)

@@ -9,6 +9,7 @@ mod image_lookup;
 mod keys;
 mod manpages;
 mod policy;
+mod serve;
 mod sign_blob;
 mod sign_dir;
 mod sign_image;
@@ -40,6 +41,7 @@ pub(crate) fn run(command: &Command) -> anyhow::Result<Outcome> {
         Command::Verify(args) if args.policy.is_some() => verify_policy::run(args),
         Command::Verify(args) => verify_image::run(args),
         Command::Policy(args) => policy::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Triangulate(args) => image_lookup::triangulate(args),
         Command::Tree(args) => image_lookup::tree(args),
         Command::SignBlob(args) => sign_blob::run(args),

@@ -7,30 +7,19 @@
 //! `reject` alone decides without contacting the registry.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use tokio::sync::Semaphore;
-use vouch_attest::{PolicyVerdict, RegoPolicy};
-use vouch_oci::{ImageRef, LookupOptions, RegistryClient};
-use vouch_policy::{Judge, RegoRunner, TrustPolicy};
-use vouch_sigstore::Verifier;
+use vouch_oci::ImageRef;
 
 use crate::args::{OutputFormat, VerifyImageArgs};
 use crate::error::InputError;
 use crate::exit::{self, Outcome};
-use crate::image_target::{self, Target};
 use crate::output::{self, policy::Judged};
-use crate::registry_flags::{lookup_options, registry_client};
-use crate::{policy_memory, signer, trust_policy};
-
-/// Wall time of one Rego evaluation, as `verify-attestation --policy-timeout`'s default.
-const REGO_TIME: Duration = Duration::from_secs(10);
-/// Heap of one Rego evaluation, as `verify-attestation --policy-memory`'s default.
-const REGO_MEMORY: usize = 512 << 20;
-/// Memory one statement may take once parsed, as `--statement-memory`'s default.
-const STATEMENT_COST: u64 = 1024 << 20;
+use crate::policy_runtime::PolicyRuntime;
+use crate::registry_flags::registry_client;
+use crate::trust_policy;
 
 /// Runs `vouch verify --policy`.
 pub(crate) fn run(args: &VerifyImageArgs) -> anyhow::Result<Outcome> {
@@ -40,24 +29,17 @@ pub(crate) fn run(args: &VerifyImageArgs) -> anyhow::Result<Outcome> {
         }
         .into());
     };
-    let policy = trust_policy::load(path)?;
-    let root = signer::trust_root(args.trusted_root.as_deref())?;
-    trust_policy::check_named_trust(&policy, &root, path)?;
-    let verifier = signer::verifier_of(&root, args.trusted_root.as_deref())?;
+    let shared = Arc::new(PolicyRuntime::new(
+        path,
+        args.trusted_root.as_deref(),
+        &args.lookup,
+        registry_client(&args.lookup.registry)?,
+    )?);
     let images = args
         .images
         .iter()
         .map(|given| Ok((given.clone(), trust_policy::registry_image(given)?)))
         .collect::<anyhow::Result<Vec<(String, ImageRef)>>>()?;
-    let options = lookup_options(&args.lookup)?;
-    let client = registry_client(&args.lookup.registry)?;
-    let shared = Arc::new(Shared {
-        policy,
-        verifier,
-        options,
-        client,
-        rego: Bounded::default(),
-    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -82,15 +64,6 @@ pub(crate) fn run(args: &VerifyImageArgs) -> anyhow::Result<Outcome> {
         .map(Judged::exit_code)
         .fold(exit::VERIFIED, exit::worst);
     Ok(Outcome::Code(code))
-}
-
-/// Everything the per-image tasks share.
-struct Shared {
-    policy: TrustPolicy,
-    verifier: Verifier,
-    options: LookupOptions,
-    client: RegistryClient,
-    rego: Bounded,
 }
 
 /// The arguments that name one image (normalised), with their positions on the command line.
@@ -119,7 +92,7 @@ fn groups(images: Vec<(String, ImageRef)>) -> Vec<Group> {
 }
 
 async fn judge_all(
-    shared: &Arc<Shared>,
+    shared: &Arc<PolicyRuntime>,
     images: Vec<(String, ImageRef)>,
     jobs: usize,
 ) -> Vec<Judged> {
@@ -137,7 +110,7 @@ async fn judge_all(
         tasks.spawn(async move {
             // The semaphore is never closed, so acquiring cannot fail.
             let _permit = permits.acquire_owned().await.ok();
-            judge_group(&shared, group).await
+            shared.judge(&group.image, group.members).await
         });
     }
     let mut results: Vec<Option<Judged>> = (0..count).map(|_| None).collect();
@@ -164,82 +137,4 @@ async fn judge_all(
             })
         })
         .collect()
-}
-
-/// One image, looked up once (if a rule needs it, with attestations if one needs them), and
-/// judged for each argument that names it; its lookup is dropped before the next image's.
-async fn judge_group(shared: &Shared, group: Group) -> Vec<(usize, Judged)> {
-    let image = &group.image;
-    let selections: Vec<_> = group
-        .members
-        .iter()
-        .map(|(_, given)| shared.policy.select(image, given))
-        .collect();
-    let lookup = if selections.iter().any(|s| s.needs_lookup()) {
-        let mut options = shared.options.clone();
-        if selections.iter().any(|s| s.needs_attestations()) {
-            options = options.with_attestations().with_attestation_sizes();
-        }
-        let target = Target::Registry(image.clone());
-        Some(
-            image_target::look_up(&shared.client, &target, options)
-                .await
-                .map_err(Arc::new),
-        )
-    } else {
-        None
-    };
-    let judge = Judge {
-        verifier: &shared.verifier,
-        rego: &shared.rego,
-        statement_cost: STATEMENT_COST,
-    };
-    let (found, lookup_error) = match &lookup {
-        Some(Ok(lookup)) => (Ok(lookup), None),
-        Some(Err(err)) => (Err(format!("{err:#}")), Some(Arc::clone(err))),
-        None => (Err("not looked up".to_owned()), None),
-    };
-    group
-        .members
-        .into_iter()
-        .zip(&selections)
-        .map(|((index, given), selection)| {
-            let decision = judge.judge(
-                selection,
-                image,
-                found.as_ref().map(|l| *l).map_err(String::as_str),
-            );
-            let judged = Judged {
-                given,
-                image: image.to_string(),
-                digest: found.as_ref().ok().map(|lookup| lookup.digest.to_string()),
-                decision,
-                lookup_error: lookup_error.clone(),
-            };
-            (index, judged)
-        })
-        .collect()
-}
-
-/// Rego evaluations one at a time, each bounded in time and heap (`policy_memory` counts one
-/// evaluation's allocations for the whole process).
-#[derive(Default)]
-struct Bounded {
-    one_at_a_time: Mutex<()>,
-}
-
-impl RegoRunner for Bounded {
-    fn evaluate(
-        &self,
-        policy: &RegoPolicy,
-        input: &serde_json::Value,
-    ) -> Result<PolicyVerdict, vouch_attest::PolicyError> {
-        // A poisoned lock only means another evaluation panicked; the guard protects nothing
-        // but the order of evaluations.
-        let _turn = self
-            .one_at_a_time
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        policy_memory::with_limit(REGO_MEMORY, || policy.evaluate(input, REGO_TIME))
-    }
 }

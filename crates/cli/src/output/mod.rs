@@ -28,6 +28,7 @@ pub(crate) mod dir;
 pub(crate) mod image;
 pub(crate) mod keys;
 pub(crate) mod policy;
+pub(crate) mod serve;
 pub(crate) mod sign_dir;
 pub(crate) mod signed_image;
 pub(crate) mod trace;

@@ -111,7 +111,7 @@ pub(crate) fn system_peer(program: &str) -> Command {
     assert!(
         found,
         "`{program}` is not installed (not on PATH): run `{INSTALL}` from the workspace root \
-         (it installs docker-registry, umoci, apache2-utils and openssl from Debian, and skopeo 1.18)"
+         (it installs docker-registry, umoci, apache2-utils, openssl and curl from Debian, and skopeo 1.18)"
     );
     Command::new(program)
 }
