@@ -424,6 +424,7 @@ pub(crate) fn parse(text: &str, files: &dyn FileReader) -> Result<TrustPolicy, P
         return Err(PolicyError::new(format!("more than {MAX_ITEMS} rules")));
     }
     let _ = raw.metadata;
+    check_conflicts(&raw.rules, matches!(raw.matching, RawMatching::First))?;
     let rules = raw
         .rules
         .into_iter()
@@ -443,6 +444,43 @@ pub(crate) fn parse(text: &str, files: &dyn FileReader) -> Result<TrustPolicy, P
             RawNoMatch::Warn => NoMatch::Warn,
         },
     })
+}
+
+/// Rules that contradict the file's own intent: two rules of one name (reports and `explain`
+/// would not tell them apart), and, when the first match decides, a rule after one that
+/// matches every image (`**`), which can never apply.
+fn check_conflicts(rules: &[RawRule], first_match: bool) -> Result<(), PolicyError> {
+    let name = |index: usize, rule: &RawRule| {
+        rule.name
+            .as_deref()
+            .map_or_else(|| format!("rules[{index}]"), quoted)
+    };
+    let mut seen = std::collections::HashSet::new();
+    for (index, rule) in rules.iter().enumerate() {
+        if let Some(given) = &rule.name
+            && !seen.insert(given.as_str())
+        {
+            return Err(PolicyError::new(format!(
+                "two rules are named {}; give each rule its own name",
+                quoted(given)
+            )));
+        }
+        let catches_all = rule.images.iter().any(|glob| glob.as_str() == "**");
+        if first_match && catches_all && index + 1 < rules.len() {
+            return Err(PolicyError::new(format!(
+                "rule {} matches every image (`**`), so with `match: first` the {} after it \
+                 can never apply ({} first); move it last, or use `match: all`",
+                name(index, rule),
+                if rules.len() - index - 1 == 1 {
+                    "rule"
+                } else {
+                    "rules"
+                },
+                name(index + 1, &rules[index + 1])
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A rule with the files it names read.
@@ -743,6 +781,24 @@ mod tests {
         );
         assert!(parse(&text, &NoFiles).is_err());
         assert!(parse(&text, &OneFile).is_ok());
+    }
+
+    #[test]
+    fn rules_that_conflict_are_refused() {
+        let err = error(&format!(
+            "{HEAD}  - name: a\n    images: [\"x/**\"]\n    allow: true\n  - name: a\n    images: [\"y/**\"]\n    allow: true\n"
+        ));
+        assert!(err.message.contains("two rules are named \"a\""), "{err}");
+        let err = error(&format!(
+            "{HEAD}  - name: all\n    images: [\"**\"]\n    allow: true\n  - name: late\n    images: [\"y/**\"]\n    reject: no\n"
+        ));
+        assert!(
+            err.message.contains("can never apply (\"late\" first)"),
+            "{err}"
+        );
+        // With `match: all`, a catch-all rule first is fine.
+        let text = "apiVersion: vouch.dev/v1\nkind: TrustPolicy\nmatch: all\nrules:\n  - images: [\"**\"]\n    allow: true\n  - images: [\"y/**\"]\n    reject: no\n";
+        assert!(parse_text(text).is_ok());
     }
 
     #[test]

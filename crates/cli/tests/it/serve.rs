@@ -452,3 +452,46 @@ fn an_unreachable_registry_fails_closed_unless_told_otherwise() {
     let warning = response["warnings"][0].as_str().unwrap();
     assert!(warning.contains("without verification"), "{warning}");
 }
+
+/// Nothing is served with a policy, a certificate or a key that cannot be used: exit 2, the
+/// reason on stderr, no `listening` line.
+#[test]
+fn what_cannot_be_used_stops_the_server_before_it_listens() {
+    let work = TempDir::new().unwrap();
+    let tls = certificates(&work.path().join("tls"));
+    let other = certificates(&work.path().join("other"));
+    let key = vouch_testdata::root().join("generated/p256-der/key.pub");
+    let good = policy(work.path(), "127.0.0.1:9", &key);
+    let broken = work.path().join("broken.yaml");
+    fs::write(
+        &broken,
+        "apiVersion: vouch.dev/v1\nkind: TrustPolicy\nmatch: first\nrules:\n  - images: [\"**\"]\n    alow: true\n",
+    )
+    .unwrap();
+    let missing = work.path().join("missing.pem");
+    for (policy, cert, key, says) in [
+        (&broken, &tls.server_cert, &tls.server_key, "alow"),
+        (&good, &missing, &tls.server_key, "missing.pem"),
+        (&good, &tls.server_cert, &other.server_key, "is not the key"),
+        (&good, &tls.server_key, &tls.server_key, "certificate"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_vouch"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--policy"])
+            .arg(policy)
+            .arg("--tls-cert")
+            .arg(cert)
+            .arg("--tls-key")
+            .arg(key)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{says}: {stderr}");
+        assert!(
+            output.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+}
