@@ -6,6 +6,7 @@ mod attest;
 mod inputs;
 mod measure;
 mod offline;
+mod serve;
 mod transfer;
 
 use std::fs;
@@ -33,6 +34,9 @@ pub(crate) enum Which {
     /// vouch verify of a signed image in a .tar.zst layout archive against zstd -dc; vouch save
     /// and load of a signed image against skopeo copy.
     Offline(offline::Options),
+    /// vouch serve, the admission webhook: a burst of reviews of uncached images, then a
+    /// sustained load of cached ones (wrk), and the server's peak memory.
+    Serve(serve::Options),
 }
 
 /// Targets (docs/performance.md): the default way on one file, on the machines we measure; no
@@ -48,6 +52,7 @@ pub(crate) fn run(root: &Path, which: &Which) -> anyhow::Result<()> {
         Which::Oci(options) => return crate::bench_oci::run(root, options),
         Which::Attest(options) => return attest::run(root, options),
         Which::Offline(options) => return offline::run(root, options),
+        Which::Serve(options) => return serve::run(root, options),
     };
     let openssl = require("openssl", "apt-get install openssl")?;
     let time = PathBuf::from("/usr/bin/time");

@@ -4,12 +4,12 @@
 //! registry's requests (its access log) and the TCP connections and TLS attempts (a counting
 //! proxy, in separate untimed runs). A measurement, not a test: it fails only when a run fails,
 //! and every `vouch verify` run must have verified every image.
-mod layout;
+pub(crate) mod layout;
 mod proxy;
 pub(crate) mod registry;
 mod report;
 pub(crate) mod skopeo;
-mod vouch;
+pub(crate) mod vouch;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -70,7 +70,7 @@ pub(crate) struct Image {
     /// `bench/app-<i>:1`.
     path: String,
     /// Manifest digest, `sha256:<hex>`.
-    digest: String,
+    pub(crate) digest: String,
 }
 
 impl Image {
@@ -178,7 +178,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
         options.images, options.push_jobs
     );
     let start = Instant::now();
-    let images = push_all(&skopeo, &registry, &work, options)?;
+    let images = push_all(&skopeo, &registry, &work, options.images, options.push_jobs)?;
     let push_time = start.elapsed();
     let sample = &images[..usize::try_from(options.sample)?.min(images.len())];
 
@@ -221,14 +221,16 @@ pub(crate) fn run(root: &Path, options: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Pushes and signs image `i` of the layout as `HOST/bench/app-<i>:1`, `push_jobs` at a time.
-fn push_all(
+/// Pushes and signs the first `images` images of the layout in `work/layout` as
+/// `HOST/bench/app-<i>:1`, `push_jobs` at a time.
+pub(crate) fn push_all(
     skopeo: &Skopeo,
     registry: &Registry,
     work: &Path,
-    options: &Options,
+    images: u32,
+    push_jobs: u32,
 ) -> anyhow::Result<Vec<Image>> {
-    let count = usize::try_from(options.images)?;
+    let count = usize::try_from(images)?;
     let layout = work.join("layout");
     let layout = layout
         .to_str()
@@ -239,7 +241,7 @@ fn push_all(
     let results: Mutex<Vec<Option<anyhow::Result<Image>>>> =
         Mutex::new((0..count).map(|_| None).collect());
     thread::scope(|scope| {
-        for _ in 0..options.push_jobs {
+        for _ in 0..push_jobs {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);

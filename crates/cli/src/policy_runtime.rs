@@ -94,11 +94,15 @@ impl PolicyRuntime {
             .into_iter()
             .zip(&selections)
             .map(|((index, given), selection)| {
-                let decision = judge.judge(
-                    selection,
-                    image,
-                    found.as_ref().map(|l| *l).map_err(String::as_str),
-                );
+                // Signature checks and Rego are CPU work, Rego up to seconds: the runtime
+                // moves its other tasks (other reviews, probes) off this thread meanwhile.
+                let decision = tokio::task::block_in_place(|| {
+                    judge.judge(
+                        selection,
+                        image,
+                        found.as_ref().map(|l| *l).map_err(String::as_str),
+                    )
+                });
                 let judged = Judged {
                     given,
                     image: image.to_string(),
