@@ -46,7 +46,7 @@ pub(crate) fn bytes(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
-/// A file name or path, as [`bytes`] shows it.
+/// A file name or path, as [`bytes()`] shows it.
 pub(crate) fn os(name: &OsStr) -> Cow<'_, str> {
     bytes(name.as_encoded_bytes())
 }
