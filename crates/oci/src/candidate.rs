@@ -73,6 +73,35 @@ pub enum CandidateContent {
     },
 }
 
+impl CandidateContent {
+    /// The content as an attestation bundle, for the attestation checks: a referrer's bundle,
+    /// or a `.att` layer put into one; `None` for a simple-signing layer and for what was not
+    /// fetched. A statement is parsed within `statement_cost` bytes of memory.
+    #[must_use]
+    pub fn attestation_bundle(
+        &self,
+        statement_cost: u64,
+    ) -> Option<Result<vouch_sigstore::Bundle, vouch_sigstore::Error>> {
+        match self {
+            Self::Bundle { json } => Some(vouch_sigstore::Bundle::from_json_with_limits(
+                json,
+                crate::MAX_ATTESTATION_BYTES,
+                statement_cost,
+            )),
+            Self::LegacyAttestation(layer) => {
+                Some(vouch_sigstore::Bundle::from_cosign_attestation(
+                    &layer.envelope,
+                    layer.certificate.as_deref(),
+                    layer.rekor_bundle.as_deref(),
+                    crate::MAX_ATTESTATION_BYTES,
+                    statement_cost,
+                ))
+            }
+            Self::SimpleSigning(_) | Self::Unchecked { .. } => None,
+        }
+    }
+}
+
 /// A legacy signature layer: the payload blob and the layer descriptor's annotations.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]

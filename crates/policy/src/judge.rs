@@ -10,7 +10,7 @@
 use serde_json::Value;
 use vouch_attest::{AttestationPolicy, PolicyVerdict, RegoConvention, RegoPolicy};
 use vouch_oci::{CandidateContent, ImagePolicy, ImageRef, Lookup, SignatureKind};
-use vouch_sigstore::{Bundle, Policy, Verifier};
+use vouch_sigstore::{Policy, Verifier};
 
 use crate::model::{AttestationRequirement, Authority, Combine, Mode, NoMatch, Requirement};
 use crate::select::Selection;
@@ -310,27 +310,16 @@ impl Judge<'_> {
             .with_max_statement_cost(self.statement_cost);
         let mut reasons = Vec::new();
         for candidate in &lookup.candidates {
-            let parsed = match &candidate.content {
-                CandidateContent::Bundle { json } => Bundle::from_json_with_limits(
-                    json,
-                    vouch_oci::MAX_ATTESTATION_BYTES,
-                    self.statement_cost,
-                ),
-                CandidateContent::LegacyAttestation(layer) => Bundle::from_cosign_attestation(
-                    &layer.envelope,
-                    layer.certificate.as_deref(),
-                    layer.rekor_bundle.as_deref(),
-                    vouch_oci::MAX_ATTESTATION_BYTES,
-                    self.statement_cost,
-                ),
-                CandidateContent::Unchecked {
-                    kind: SignatureKind::Bundle | SignatureKind::LegacyAttestation,
-                    reason,
-                } => {
-                    reasons.push(format!("one could not be checked: {reason}"));
-                    continue;
-                }
-                _ => continue,
+            if let CandidateContent::Unchecked {
+                kind: SignatureKind::Bundle | SignatureKind::LegacyAttestation,
+                reason,
+            } = &candidate.content
+            {
+                reasons.push(format!("one could not be checked: {reason}"));
+                continue;
+            }
+            let Some(parsed) = candidate.content.attestation_bundle(self.statement_cost) else {
+                continue;
             };
             let Ok(bundle) = parsed else { continue };
             let Ok(verified) =

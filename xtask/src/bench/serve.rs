@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail, ensure};
 use serde_json::Value;
 
+use crate::bench_oci::registry::proc_cpu_ticks;
 use crate::bench_oci::registry::{Registry, Traffic};
 use crate::bench_oci::skopeo::{self, Skopeo};
 use crate::bench_oci::{Image, layout, push_all, vouch};
@@ -358,23 +359,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// utime + stime of process `pid`, in clock ticks.
-fn proc_cpu_ticks(pid: u32) -> anyhow::Result<u64> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // The command name (field 2) is in parentheses: split after it; fields[0] is field 3.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let field = |i: usize| -> anyhow::Result<u64> {
-        fields
-            .get(i)
-            .and_then(|f| f.parse().ok())
-            .with_context(|| format!("parsing /proc/{pid}/stat: {stat}"))
-    };
-    Ok(field(11)? + field(12)?)
 }
 
 /// Busy and total clock ticks of all CPUs, from the first line of /proc/stat.

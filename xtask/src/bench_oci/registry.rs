@@ -177,22 +177,27 @@ impl Registry {
 
     /// utime + stime of the registry process, in clock ticks (/proc/PID/stat fields 14, 15).
     fn cpu_ticks(&self) -> anyhow::Result<u64> {
-        let stat = fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
-            .context("reading the registry's /proc/PID/stat")?;
-        // The command name (field 2) is in parentheses and may hold spaces: split after it.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map(|(_, rest)| rest.split_whitespace().collect())
-            .unwrap_or_default();
-        // fields[0] is field 3 (state), so field 14 is fields[11].
-        let field = |i: usize| -> anyhow::Result<u64> {
-            fields
-                .get(i)
-                .and_then(|f| f.parse().ok())
-                .with_context(|| format!("parsing /proc/PID/stat: {stat}"))
-        };
-        Ok(field(11)? + field(12)?)
+        proc_cpu_ticks(self.child.id()).context("reading the registry's CPU time")
     }
+}
+
+/// utime + stime of process `pid`, in clock ticks, from `/proc/PID/stat`.
+pub(crate) fn proc_cpu_ticks(pid: u32) -> anyhow::Result<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("reading /proc/{pid}/stat"))?;
+    // The command name (field 2) is in parentheses and may hold spaces: split after it.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // fields[0] is field 3 (state), so field 14 is fields[11].
+    let field = |i: usize| -> anyhow::Result<u64> {
+        fields
+            .get(i)
+            .and_then(|f| f.parse().ok())
+            .with_context(|| format!("parsing /proc/{pid}/stat: {stat}"))
+    };
+    Ok(field(11)? + field(12)?)
 }
 
 impl Drop for Registry {

@@ -8,7 +8,7 @@
 use anyhow::Context as _;
 use vouch_attest::{AttestationError, PredicateType};
 use vouch_oci::{CandidateContent, Lookup, SignatureKind};
-use vouch_sigstore::{Bundle, Verifier};
+use vouch_sigstore::Verifier;
 
 use crate::args::{OutputFormat, VerifyAttestationArgs};
 use crate::attestation_flags::{self, Setup};
@@ -114,28 +114,17 @@ fn check_image(
             source: candidate.source,
             manifest: candidate.manifest_digest.clone(),
         };
-        let parsed = match &candidate.content {
-            CandidateContent::Bundle { json } => Bundle::from_json_with_limits(
-                json,
-                vouch_oci::MAX_ATTESTATION_BYTES,
-                setup.statement_cost,
-            ),
-            CandidateContent::LegacyAttestation(layer) => Bundle::from_cosign_attestation(
-                &layer.envelope,
-                layer.certificate.as_deref(),
-                layer.rekor_bundle.as_deref(),
-                vouch_oci::MAX_ATTESTATION_BYTES,
-                setup.statement_cost,
-            ),
-            CandidateContent::Unchecked {
-                kind: SignatureKind::Bundle | SignatureKind::LegacyAttestation,
-                reason,
-            } => {
-                let checked = Checked::Unchecked(reason.clone());
-                entries.push(Entry { position, checked });
-                continue;
-            }
-            _ => continue,
+        if let CandidateContent::Unchecked {
+            kind: SignatureKind::Bundle | SignatureKind::LegacyAttestation,
+            reason,
+        } = &candidate.content
+        {
+            let checked = Checked::Unchecked(reason.clone());
+            entries.push(Entry { position, checked });
+            continue;
+        }
+        let Some(parsed) = candidate.content.attestation_bundle(setup.statement_cost) else {
+            continue;
         };
         let checked = match parsed {
             Ok(bundle) => not_a_signature(

@@ -2,9 +2,10 @@
 //! image of a workload by the trust policy (docs/kubernetes.md).
 //!
 //! Bounded whatever arrives: at most [`MAX_CONNECTIONS`] connections, a TLS handshake and a
-//! request's headers within [`HANDSHAKE_TIMEOUT`], a body of at most 8 MiB within 10 s, at
-//! most 64 registry lookups at once, a review answered within `--review-timeout`, and at
-//! most 10,000 cached verdicts.
+//! request's headers within [`HANDSHAKE_TIMEOUT`], a body of at most 8 MiB within 10 s and
+//! 32 MiB of bodies held at once (over every connection and HTTP/2 stream), at most 200,000
+//! JSON values in a review, 64 registry lookups at once, a review answered within
+//! `--review-timeout`, and at most 10,000 cached verdicts.
 
 mod metrics;
 mod routes;
@@ -52,6 +53,8 @@ struct State {
     settings: Settings,
     verdicts: Verdicts,
     metrics: Metrics,
+    /// Bytes of request bodies held at once, in units of [`routes::BODY_UNIT`].
+    bodies: Arc<Semaphore>,
 }
 
 /// Serves until SIGTERM or SIGINT, then lets the reviews in flight finish (within
@@ -78,6 +81,7 @@ pub(crate) async fn serve(
         settings,
         verdicts: Verdicts::new(runtime, settings.cache_ttl),
         metrics: Metrics::new(),
+        bodies: Arc::new(Semaphore::new(routes::BODY_UNITS)),
     });
     let local = listener.local_addr().unwrap_or(settings.listen);
     output::serve::event(&format!("listening on https://{local}"));

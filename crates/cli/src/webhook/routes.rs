@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode, header};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use vouch_policy::admission::{self, AdmissionError, MAX_REVIEW_BYTES, Verdict};
 
 use super::State;
@@ -18,6 +19,10 @@ use crate::output::serve::{DecisionLog, ImageLog};
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most bytes of a body too large read (and dropped) before its 413 is answered.
 const MAX_DRAINED: usize = 32 << 20;
+/// Bodies are held in units of 64 KiB, at most 32 MiB of them at once: a review past that
+/// waits for others to be answered (within [`BODY_TIMEOUT`]).
+pub(super) const BODY_UNIT: usize = 64 << 10;
+pub(super) const BODY_UNITS: usize = 512;
 
 /// Answers one request.
 pub(super) async fn handle(
@@ -56,8 +61,9 @@ pub(super) async fn handle(
 /// `POST /validate` and `/mutate`: an AdmissionReview in, its answer out.
 async fn review(state: &State, request: Request<Incoming>, mutate: bool) -> Response<Full<Bytes>> {
     let started = Instant::now();
-    let body = match read_body(request).await {
-        Ok(body) => body,
+    // The permit holds the body's share of the budget until the review is answered.
+    let (body, _budget) = match read_body(request, &state.bodies).await {
+        Ok(read) => read,
         Err((status, message)) => {
             state.metrics.bad_requests.inc();
             return text(status, &message);
@@ -107,13 +113,18 @@ async fn review(state: &State, request: Request<Incoming>, mutate: bool) -> Resp
         .unwrap_or_default()
 }
 
-/// The body, whole, within [`MAX_REVIEW_BYTES`] and [`BODY_TIMEOUT`]. A larger one is read
-/// on, and dropped, up to [`MAX_DRAINED`]: an HTTP/2 client still sending when the 413 is
-/// answered would otherwise see its stream reset instead of the answer.
-async fn read_body(request: Request<Incoming>) -> Result<Bytes, (StatusCode, String)> {
+/// The body, whole, within [`MAX_REVIEW_BYTES`] and [`BODY_TIMEOUT`], with the share of the
+/// body budget it holds (released when the review is answered). A larger one is read on, and
+/// dropped, up to [`MAX_DRAINED`]: an HTTP/2 client still sending when the 413 is answered
+/// would otherwise see its stream reset instead of the answer.
+async fn read_body(
+    request: Request<Incoming>,
+    budget: &Arc<Semaphore>,
+) -> Result<(Bytes, OwnedSemaphorePermit), (StatusCode, String)> {
     let mut body = request.into_body();
     let read = async {
         let mut kept = Vec::new();
+        let mut held: Option<OwnedSemaphorePermit> = None;
         let mut total = 0_usize;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|err| {
@@ -127,6 +138,26 @@ async fn read_body(request: Request<Incoming>) -> Result<Bytes, (StatusCode, Str
             };
             total = total.saturating_add(data.len());
             if total <= MAX_REVIEW_BYTES {
+                let needed = total.div_ceil(BODY_UNIT).max(1);
+                let have = held.as_ref().map_or(0, |p| p.num_permits());
+                if needed > have {
+                    let more = u32::try_from(needed - have).unwrap_or(u32::MAX);
+                    // Never closed: acquiring fails only if it were.
+                    let permit =
+                        Arc::clone(budget)
+                            .acquire_many_owned(more)
+                            .await
+                            .map_err(|_| {
+                                (
+                                    StatusCode::SERVICE_UNAVAILABLE,
+                                    "shutting down\n".to_owned(),
+                                )
+                            })?;
+                    match &mut held {
+                        Some(held) => held.merge(permit),
+                        None => held = Some(permit),
+                    }
+                }
                 kept.extend_from_slice(&data);
             } else if total > MAX_DRAINED {
                 break;
@@ -138,7 +169,16 @@ async fn read_body(request: Request<Incoming>) -> Result<Bytes, (StatusCode, Str
                 format!("an AdmissionReview of more than {MAX_REVIEW_BYTES} bytes\n"),
             ));
         }
-        Ok(Bytes::from(kept))
+        let held = match held {
+            Some(held) => held,
+            None => Arc::clone(budget).acquire_owned().await.map_err(|_| {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "shutting down\n".to_owned(),
+                )
+            })?,
+        };
+        Ok((Bytes::from(kept), held))
     };
     tokio::time::timeout(BODY_TIMEOUT, read)
         .await
@@ -146,7 +186,7 @@ async fn read_body(request: Request<Incoming>) -> Result<Bytes, (StatusCode, Str
             Err((
                 StatusCode::REQUEST_TIMEOUT,
                 format!(
-                    "the body did not arrive within {} s\n",
+                    "the body did not arrive within {} s (or the server held too many bodies)\n",
                     BODY_TIMEOUT.as_secs()
                 ),
             ))

@@ -55,6 +55,12 @@ impl Verdicts {
     /// The verdict on one image named `given`, and whether it came from the cache (or a
     /// lookup another review started).
     async fn judge(&self, given: &str, metrics: &Metrics) -> (Arc<Judged>, bool) {
+        // A name that is no reference is refused without a cache entry: only references
+        // (at most a few hundred bytes) are kept, whatever names reviews carry.
+        let image = match ImageRef::parse(given) {
+            Ok(image) => image,
+            Err(err) => return (Arc::new(not_a_reference(given, &err.to_string())), false),
+        };
         let (slot, cached) = self.slot(given);
         if cached {
             metrics.cache_hits.inc();
@@ -63,7 +69,7 @@ impl Verdicts {
         }
         let (judged, _) = slot
             .get_or_init(|| async {
-                let judged = self.judge_anew(given).await;
+                let judged = self.judge_anew(&image, given).await;
                 (Arc::new(judged), Instant::now())
             })
             .await;
@@ -110,16 +116,12 @@ impl Verdicts {
         }
     }
 
-    async fn judge_anew(&self, given: &str) -> Judged {
-        let image = match ImageRef::parse(given) {
-            Ok(image) => image,
-            Err(err) => return not_a_reference(given, &err.to_string()),
-        };
+    async fn judge_anew(&self, image: &ImageRef, given: &str) -> Judged {
         // Acquiring fails only if the semaphore is closed, which it never is.
         let _turn = self.lookups.acquire().await.ok();
         let mut judged = self
             .runtime
-            .judge(&image, vec![(0, given.to_owned())])
+            .judge(image, vec![(0, given.to_owned())])
             .await;
         match judged.pop() {
             Some((_, judged)) => judged,

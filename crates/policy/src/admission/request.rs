@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::workload::{self, ContainerKind};
-use super::{MAX_CONTAINERS, MAX_REVIEW_BYTES};
+use super::{MAX_CONTAINERS, MAX_JSON_VALUES, MAX_REVIEW_BYTES};
 
 /// The versions of `AdmissionReview` answered (the answer carries the request's).
 const API_VERSIONS: [&str; 2] = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"];
@@ -148,6 +148,11 @@ pub fn read_review(body: &[u8]) -> Result<AdmissionRequest, AdmissionError> {
             found: body.len(),
             max: MAX_REVIEW_BYTES,
         });
+    }
+    if super::json_values(body, MAX_JSON_VALUES) > MAX_JSON_VALUES {
+        return Err(AdmissionError::Malformed(format!(
+            "more than {MAX_JSON_VALUES} JSON values; a review of a workload holds far fewer"
+        )));
     }
     let raw: RawReview =
         serde_json::from_slice(body).map_err(|err| AdmissionError::Malformed(err.to_string()))?;

@@ -69,6 +69,14 @@ fn bodies_that_are_no_review_are_errors() {
             String::from_utf8_lossy(body)
         );
     }
+    // Tiny values by the million would make a tree many times the body's size.
+    let mut bomb =
+        br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","x":["#.to_vec();
+    bomb.extend(b"0,".repeat(MAX_JSON_VALUES));
+    bomb.extend(b"0]}");
+    assert!(
+        matches!(read_review(&bomb), Err(AdmissionError::Malformed(m)) if m.contains("JSON values"))
+    );
     let huge = vec![b' '; MAX_REVIEW_BYTES + 1];
     assert!(matches!(
         read_review(&huge),
