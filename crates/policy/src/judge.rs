@@ -156,7 +156,7 @@ impl Judge<'_> {
             let names: Vec<String> = rules
                 .iter()
                 .filter(|r| r.passed)
-                .map(|r| crate::vouch_format::quoted(&r.rule))
+                .map(|r| crate::text::quoted(&r.rule))
                 .collect();
             format!("allowed by rule {}", names.join(", "))
         });
@@ -279,7 +279,7 @@ impl Judge<'_> {
                     .map(|s| {
                         s.docker_reference().map_or_else(
                             || format!("a {} naming no image", s.kind()),
-                            crate::vouch_format::quoted,
+                            crate::text::quoted,
                         )
                     })
                     .collect();
@@ -362,7 +362,7 @@ impl Judge<'_> {
         }
         let mut why = format!(
             "no attestation {} of type {} by this signer passes",
-            crate::vouch_format::quoted(&required.name),
+            crate::text::quoted(&required.name),
             required.predicate_type
         );
         if !reasons.is_empty() {
@@ -414,7 +414,7 @@ fn failure(rule: &str, combine: Combine, requirements: &[RequirementOutcome]) ->
     };
     format!(
         "rule {} refuses the image: {how}{}",
-        crate::vouch_format::quoted(rule),
+        crate::text::quoted(rule),
         failed.join("; ")
     )
 }

@@ -23,6 +23,7 @@ mod glob;
 mod judge;
 mod model;
 mod select;
+mod text;
 mod vouch_format;
 
 pub use containers::{identity_matches, scope_matches};

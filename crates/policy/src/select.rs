@@ -75,12 +75,12 @@ fn matches(images: &ImageMatch, image: &ImageRef, given: &str) -> Option<String>
         ImageMatch::Globs(globs) => globs
             .iter()
             .find(|glob| glob.matches(image, given))
-            .map(|glob| format!("glob {}", crate::vouch_format::quoted(glob.as_str()))),
+            .map(|glob| format!("glob {}", crate::text::quoted(glob.as_str()))),
         ImageMatch::Scope(scope) => crate::containers::scope_matches(scope, image).then(|| {
             if scope.is_empty() {
                 "the docker transport's default scope \"\"".to_owned()
             } else {
-                format!("scope {}", crate::vouch_format::quoted(scope))
+                format!("scope {}", crate::text::quoted(scope))
             }
         }),
         ImageMatch::Everything => Some("default".to_owned()),

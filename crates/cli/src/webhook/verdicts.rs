@@ -119,10 +119,7 @@ impl Verdicts {
     async fn judge_anew(&self, image: &ImageRef, given: &str) -> Judged {
         // Acquiring fails only if the semaphore is closed, which it never is.
         let _turn = self.lookups.acquire().await.ok();
-        let mut judged = self
-            .runtime
-            .judge(image, vec![(0, given.to_owned())])
-            .await;
+        let mut judged = self.runtime.judge(image, vec![(0, given.to_owned())]).await;
         match judged.pop() {
             Some((_, judged)) => judged,
             None => not_a_reference(given, "internal error: no verdict"),

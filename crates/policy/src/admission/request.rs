@@ -264,8 +264,7 @@ fn kind_of(value: &Value) -> &'static str {
     }
 }
 
-/// A string from the review, for a message: at most 200 characters, escaped.
+/// A string from the review, for a message: cut short, escaped.
 pub(super) fn shown(text: &str) -> String {
-    let cut: String = text.chars().take(200).collect();
-    cut.escape_debug().to_string()
+    crate::text::shortened(text)
 }

@@ -5,7 +5,7 @@ use vouch_attest::{PredicateType, RegoConvention, RegoPolicy};
 use vouch_keys::{Algorithm, PublicKey};
 use vouch_sigstore::{Matcher, Policy};
 
-use super::place::{Place, shorten, shown};
+use super::place::{Place, shown};
 use super::raw::{
     KeyRef, KeylessRef, RawAttestation, RawAuthority, RawIdentity, RawPolicy, StaticRef, TLog,
     given,
@@ -150,7 +150,10 @@ fn static_requirement(
         "pass" => Ok(Requirement::Allow),
         "fail" => Ok(Requirement::Reject(
             match given(static_ref.message.as_ref()) {
-                Some(message) => format!("disallowed by static policy: {}", shorten(message)),
+                Some(message) => format!(
+                    "disallowed by static policy: {}",
+                    crate::text::shortened(message)
+                ),
                 None => "disallowed by static policy".to_owned(),
             },
         )),

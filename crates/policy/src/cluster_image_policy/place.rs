@@ -4,9 +4,6 @@ use std::fmt;
 
 use crate::PolicyError;
 
-/// Untrusted text shown in messages is cut to this many characters.
-const MAX_SHOWN: usize = 200;
-
 /// Where a problem is: the document and its name; the field is given with each error.
 pub(super) struct Place {
     pub(super) document: usize,
@@ -18,18 +15,12 @@ impl Place {
         PolicyError::new(format!(
             "document {} (name: {}): {path}: {message}",
             self.document,
-            shorten(&self.name)
+            crate::text::shortened(&self.name)
         ))
     }
 }
 
 /// Untrusted text for a message: escaped and cut short, in backquotes.
 pub(super) fn shown(text: &str) -> String {
-    format!("`{}`", shorten(text))
-}
-
-pub(super) fn shorten(text: &str) -> String {
-    let cut: String = text.chars().take(MAX_SHOWN).collect();
-    let ellipsis = if cut.len() < text.len() { "…" } else { "" };
-    format!("{}{ellipsis}", cut.escape_debug())
+    format!("`{}`", crate::text::shortened(text))
 }

@@ -1,8 +1,5 @@
 //! Untrusted strings as they are shown in messages and names: shortened and escaped.
 
-/// The most characters of an untrusted string repeated in a message or a name.
-const MAX_SHOWN: usize = 200;
-
 /// An untrusted string written into a name or between backticks: shortened, control
 /// characters escaped.
 pub(super) fn escaped(text: &str) -> String {
@@ -27,13 +24,7 @@ pub(super) fn reference_problem(err: &vouch_oci::Error) -> String {
 }
 
 /// An untrusted string as it is shown (quoted with `{:?}`, which escapes it): at most
-/// [`MAX_SHOWN`] characters.
+/// [`crate::text::MAX_SHOWN`] characters.
 pub(super) fn shown(text: &str) -> String {
-    if text.chars().count() <= MAX_SHOWN {
-        text.to_owned()
-    } else {
-        let mut short: String = text.chars().take(MAX_SHOWN).collect();
-        short.push('…');
-        short
-    }
+    crate::text::cut(text)
 }
